@@ -1,0 +1,10 @@
+"""papersift: a short, personalised daily digest of new arXiv papers."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("papersift")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

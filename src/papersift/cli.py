@@ -1,0 +1,208 @@
+"""The ``papersift`` command: argument parsing and printing over the library."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from papersift import __version__
+from papersift.config import CONFIG_FILENAME, Secrets, load_config
+from papersift.errors import NoAnnouncements, PapersiftError
+from papersift.pipeline import RunResult, run
+from papersift.render import money
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="A short, personalised daily digest of new arXiv papers.",
+    rich_markup_mode=None,
+)
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show what happens.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"papersift {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool | None, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+) -> None:
+    """papersift turns the day's new arXiv papers into a short digest you will read."""
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to write into.")] = Path("."),
+) -> None:
+    """Write a commented papersift.toml and a starter interests.md (never overwrites)."""
+    targets = {name: directory / name for name in (CONFIG_FILENAME, "interests.md")}
+    existing = [str(p) for p in targets.values() if p.exists()]
+    if existing:
+        err.print(f"[red]error:[/] {', '.join(existing)} already exist(s); nothing written")
+        raise typer.Exit(1)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, path in targets.items():
+        path.write_text(resources.files("papersift.starter").joinpath(name).read_text("utf-8"),
+                        encoding="utf-8")
+        out.print(f"wrote {path}")
+    out.print("Next: describe what you want to read in interests.md, set OPENAI_API_KEY, "
+              "then run `papersift run`.")
+
+
+@app.command("run")
+def run_command(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    date: Annotated[str | None, typer.Option(
+        "--date", "-d", help="Announcement day YYYY-MM-DD (default: the latest).")] = None,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output folder (overrides output.dir).")] = None,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Build one day's digest and write it as Markdown and JSON."""
+    secrets = Secrets.from_env()
+    _setup_logging(verbose, quiet, secrets)
+    day = _parse_day(date)
+    try:
+        cfg = load_config(config)
+        if out_dir is not None:
+            cfg = cfg.with_out_dir(out_dir)
+        with _progress(quiet) as progress:
+            result = run(cfg, day=day, secrets=secrets, progress=_RichProgress(progress))
+    except NoAnnouncements as exc:
+        if not quiet:
+            out.print(str(exc))
+        raise typer.Exit(0) from None
+    except PapersiftError as exc:
+        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    if not quiet:
+        _print_summary(result)
+
+
+def _parse_day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]error:[/] --date {value!r}: expected YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=False,
+    )
+
+
+class _RichProgress:
+    """Adapts Rich's progress bars to papersift's ``Progress`` protocol."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+
+    def start(self, description: str, total: int | None = None) -> int:
+        return int(self.progress.add_task(description, total=total))
+
+    def advance(self, task: int, n: int = 1, *, total: int | None = None,
+                description: str | None = None) -> None:
+        changes: dict[str, object] = {"advance": n}
+        if total is not None:
+            changes["total"] = total
+        if description is not None:
+            changes["description"] = description
+        self.progress.update(task, **changes)  # type: ignore[arg-type]
+
+
+def _print_summary(result: RunResult) -> None:
+    digest = result.digest
+    usage = result.run_usage
+    table = Table(title=f"papersift digest for {digest.day}", show_header=False,
+                  title_justify="left")
+    table.add_row("Papers", f"{digest.total} fetched ({digest.source}), "
+                            f"{digest.scanned} scanned, {len(digest.selected)} selected")
+    left_out = sum(digest.filtered_counts.values())
+    if left_out:
+        table.add_row("Left out", ", ".join(f"{n} {why}" for why, n in
+                                            digest.filtered_counts.items()))
+    if digest.not_scored:
+        table.add_row("Not scored", f"[yellow]{len(digest.not_scored)}[/] (listed in the "
+                                    "digest; rerun to retry)")
+    table.add_row("Model", digest.model)
+    table.add_row("This run", f"{usage.requests} requests, {usage.prompt_tokens} prompt + "
+                              f"{usage.completion_tokens} completion tokens, "
+                              f"{money(usage.total_cost)}")
+    day_usage = digest.usage
+    table.add_row("Whole day", f"{day_usage.total_tokens} tokens, {money(day_usage.total_cost)}")
+    for path in result.written:
+        table.add_row("Wrote", str(path))
+    out.print(table)
+
+
+class _Redact(logging.Filter):
+    """Belt and braces: no secret value ever reaches a log line."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(s in message for s in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, ()
+        return True
+
+
+def _setup_logging(verbose: bool, quiet: bool, secrets: Secrets) -> None:
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    handler = RichHandler(console=err, show_path=False, show_time=verbose, markup=False)
+    handler.addFilter(_Redact(secrets.values()))
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    # The HTTP libraries log request details at INFO/DEBUG; keep them out of the way.
+    for noisy in ("httpx", "httpcore", "openai", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The configuration file: one TOML file, validated once, into a typed ``Config``.
+
+Paths in the file are relative to the file's folder. Secrets never live here: the
+API keys come from the environment (see ``Secrets``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from papersift.errors import ConfigError
+from papersift.models import ANNOUNCE_TYPES, AnnounceType
+
+CONFIG_FILENAME = "papersift.toml"
+_CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+
+PositiveInt = Annotated[int, Field(gt=0)]
+Score = Annotated[int, Field(ge=1, le=10)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArxivConfig(_Section):
+    categories: list[str] = ["cs.LG", "cs.AI"]
+    announce_types: list[AnnounceType] = ["new", "cross"]
+    force_primary: bool = False
+    source: Literal["auto", "rss", "api", "file"] = "auto"
+    file: Path | None = None
+    rss_url: str = "https://rss.arxiv.org/rss"
+    api_url: str = "https://export.arxiv.org/api/query"
+    api_page_size: Annotated[int, Field(gt=0, le=2000)] = 200
+    api_delay_seconds: Annotated[float, Field(ge=0)] = 3.0
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one category is needed, e.g. ['cs.LG']")
+        for cat in value:
+            if not _CATEGORY.match(cat):
+                raise ValueError(f"{cat!r} is not an arXiv category such as 'cs.LG'")
+        return list(dict.fromkeys(value))
+
+    @field_validator("announce_types")
+    @classmethod
+    def _announce_types(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"choose at least one of {', '.join(ANNOUNCE_TYPES)}")
+        return list(dict.fromkeys(value))
+
+
+class AuthorsConfig(_Section):
+    follow: list[str] = []
+    match: bool = True
+    match_score: PositiveInt = 20
+    h_index_gate: bool = False
+    h_index_cutoff: Annotated[int, Field(ge=0)] = 10
+    s2_url: str = "https://api.semanticscholar.org/graph/v1"
+    cache_days: Annotated[int, Field(ge=0)] = 30
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+
+class LLMConfig(_Section):
+    model: str = "gpt-4.1-mini"
+    base_url: str | None = None
+    title_pass: bool = True
+    title_batch_size: PositiveInt = 32
+    abstract_batch_size: PositiveInt = 16
+    adaptive_batch_size: bool = True
+    adaptive_threshold: PositiveInt = 32
+    retries: Annotated[int, Field(ge=0, le=20)] = 3
+    request_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    backoff_seconds: Annotated[float, Field(ge=0)] = 2.0
+    max_backoff_seconds: Annotated[float, Field(ge=0)] = 60.0
+    requests_per_minute: Annotated[int, Field(ge=0)] = 0
+    timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    max_abstract_chars: Annotated[int, Field(ge=200)] = 2500
+
+
+class PromptsConfig(_Section):
+    interests: Path = Path("interests.md")
+    system: Path | None = None
+    rubric: Path | None = None
+    output_format: Path | None = None
+    title_pass: Path | None = None
+
+
+class SelectionConfig(_Section):
+    relevance_cutoff: Score = 8
+    novelty_cutoff: Score = 7
+
+
+class OutputConfig(_Section):
+    dir: Path = Path("out")
+    formats: list[Literal["md", "json"]] = ["md", "json"]
+    store: Path | None = None
+
+
+class Price(_Section):
+    """USD per one million tokens."""
+
+    prompt: Annotated[float, Field(ge=0)]
+    completion: Annotated[float, Field(ge=0)]
+    cached: Annotated[float, Field(ge=0)] | None = None
+
+
+class Config(_Section):
+    """The whole validated configuration; ``base_dir`` anchors its relative paths."""
+
+    arxiv: ArxivConfig = ArxivConfig()
+    authors: AuthorsConfig = AuthorsConfig()
+    llm: LLMConfig = LLMConfig()
+    prompts: PromptsConfig = PromptsConfig()
+    selection: SelectionConfig = SelectionConfig()
+    output: OutputConfig = OutputConfig()
+    pricing: dict[str, Price] = {}
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, made absolute against the file's folder."""
+        path = path.expanduser()
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def out_dir(self) -> Path:
+        return self.resolve(self.output.dir)
+
+    @property
+    def store_path(self) -> Path:
+        if self.output.store is not None:
+            return self.resolve(self.output.store)
+        return self.out_dir / "papersift.sqlite"
+
+    def with_out_dir(self, out_dir: Path) -> Config:
+        """A copy whose outputs go to ``out_dir`` (the CLI's ``--out``)."""
+        output = self.output.model_copy(update={"dir": out_dir.resolve()})
+        return self.model_copy(update={"output": output})
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What comes from the environment only. Never printed, never written."""
+
+    openai_api_key: str | None
+    openai_base_url: str | None
+    s2_api_key: str | None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Secrets:
+        env = os.environ if environ is None else environ
+        return cls(
+            openai_api_key=env.get("OPENAI_API_KEY") or None,
+            openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            s2_api_key=env.get("S2_API_KEY") or None,
+        )
+
+    def values(self) -> list[str]:
+        """The secret strings, for redaction."""
+        return [v for v in (self.openai_api_key, self.s2_api_key) if v]
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; raise ``ConfigError`` naming file, key and value."""
+    path = path.expanduser()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such configuration file (run `papersift init` to write one)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> Config:
+    """Validate a parsed TOML document; ``path`` names the file in error messages."""
+    if "base_dir" in raw:
+        raise ConfigError(f"{path}: base_dir: unknown key")
+    try:
+        return Config.model_validate({**raw, "base_dir": path.parent.resolve()})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, raw, path)) from None
+
+
+def _describe(exc: ValidationError, raw: dict[str, Any], path: Path) -> str:
+    first = exc.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    key = ".".join(loc)
+    value = _lookup(raw, first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+        known = _known_keys(first["loc"][:-1])
+        if known:
+            message += f" (known here: {', '.join(known)})"
+        return f"{path}: {key}: {message}"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    if value is _MISSING:
+        return f"{path}: {key}: {message}{suffix}"
+    return f"{path}: {key} = {value!r}: {message}{suffix}"
+
+
+_MISSING = object()
+
+
+def _lookup(raw: Any, loc: tuple[Any, ...]) -> Any:
+    node = raw
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+        else:
+            return _MISSING
+    return node
+
+
+def _known_keys(section_loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in section_loc:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [name for name in model.model_fields if name != "base_dir"]

@@ -1,0 +1,27 @@
+"""Exceptions a user can act on: each message is one line naming what went wrong."""
+
+
+class PapersiftError(Exception):
+    """Base class for every error papersift reports to the user."""
+
+    exit_code = 1
+
+
+class ConfigError(PapersiftError):
+    """The configuration file (or a file it names) is missing or invalid."""
+
+    exit_code = 2
+
+
+class SourceError(PapersiftError):
+    """A paper source (arXiv RSS/API, a local file) could not be read."""
+
+
+class NoAnnouncements(PapersiftError):
+    """The requested day has no announcements (weekend, holiday, empty feed)."""
+
+    exit_code = 0
+
+
+class ScorerUnavailable(PapersiftError):
+    """No scorer can run with the given configuration and environment."""

@@ -1,0 +1,174 @@
+"""The daily job as a library call: ``run(config)`` is what ``papersift run`` does.
+
+fetch → store → announce-type filter → authors (+ h-index gate) → score → select →
+publish. Every fetched paper ends in exactly one place: filtered (with the reason),
+scored, or not scored (with the reason); the run's outcomes are recorded in the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from papersift.authors import SemanticScholar, attach_authors
+from papersift.config import Config, Secrets
+from papersift.http import new_client
+from papersift.models import (
+    Candidate,
+    Digest,
+    FetchedDay,
+    Filtered,
+    NotScored,
+    Scored,
+    ScoringOutcome,
+    Usage,
+)
+from papersift.progress import NULL_PROGRESS, Progress
+from papersift.publish import publish
+from papersift.scoring import Scorer
+from papersift.scoring.llm import LLMScorer, make_client
+from papersift.scoring.pricing import PriceTable
+from papersift.scoring.prompts import PromptSet
+from papersift.selection import author_matched, select
+from papersift.sources import fetch_day, keep_announced
+from papersift.store import Store
+
+log = logging.getLogger(__name__)
+
+ScorerFactory = Callable[[Store, int], Scorer]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    digest: Digest
+    written: list[Path]
+    run_usage: Usage  # what this run spent (the digest shows the whole day's)
+    store_path: Path
+
+
+def run(
+    config: Config,
+    *,
+    day: dt.date | None = None,
+    secrets: Secrets | None = None,
+    progress: Progress = NULL_PROGRESS,
+    scorer_factory: ScorerFactory | None = None,
+) -> RunResult:
+    """Build one day's digest (``day=None``: the latest announcement day) and write it."""
+    secrets = secrets or Secrets.from_env()
+    prompts = PromptSet.from_config(config)  # a bad interests file fails before any fetch
+    if scorer_factory is None:
+        scorer_factory = _llm_scorer_factory(config, secrets, prompts, progress)
+    file_path = config.resolve(config.arxiv.file) if config.arxiv.file else None
+    fetched = fetch_day(config.arxiv, day, file_path=file_path, progress=progress)
+    log.info("%s: %d papers for %s", fetched.source, len(fetched.papers), fetched.day)
+
+    with Store(config.store_path) as store:
+        store.save_day(fetched.day, fetched.papers)
+        run_id = store.start_run(fetched.day)
+        try:
+            scorer = scorer_factory(store, run_id)
+            store.set_run_model(run_id, scorer.model)
+            result = _run_day(config, secrets, fetched, store, run_id, scorer, prompts,
+                              progress)
+        except BaseException:
+            store.finish_run(run_id, status="failed")
+            raise
+        return result
+
+
+def _llm_scorer_factory(config: Config, secrets: Secrets, prompts: PromptSet,
+                        progress: Progress) -> ScorerFactory:
+    client = make_client(config.llm, secrets)  # no LLM configured: fail before fetching
+    prices = PriceTable(config.pricing)
+
+    def factory(store: Store, run_id: int) -> Scorer:
+        return LLMScorer(config.llm, prompts, client, store, run_id, prices, progress=progress)
+
+    return factory
+
+
+def _run_day(
+    config: Config,
+    secrets: Secrets,
+    fetched: FetchedDay,
+    store: Store,
+    run_id: int,
+    scorer: Scorer,
+    prompts: PromptSet,
+    progress: Progress,
+) -> RunResult:
+    kept, filtered = keep_announced(fetched.papers, config.arxiv.announce_types,
+                                    config.arxiv.categories, config.arxiv.force_primary)
+    candidates, gated = _authors(config, secrets, kept, store, progress)
+    matched = [author_matched(c) for c in candidates if c.author_match]
+    outcome = scorer.score([c for c in candidates if not c.author_match])
+    scored = [*matched, *outcome.scored]
+    left_out = [*filtered, *gated, *outcome.title_filtered]
+    not_scored = _account_for_all(fetched, left_out, scored, outcome)
+
+    selected = select(
+        scored,
+        relevance_cutoff=config.selection.relevance_cutoff,
+        novelty_cutoff=config.selection.novelty_cutoff,
+        author_match_score=config.authors.match_score,
+    )
+    digest = Digest(
+        day=fetched.day,
+        model=scorer.model,
+        total=len(fetched.papers),
+        scanned=len(candidates),
+        selected=tuple(selected),
+        not_scored=tuple(not_scored),
+        filtered_counts=dict(Counter(_reason_group(f.reason) for f in left_out)),
+        usage=store.day_usage(fetched.day, scorer.model),
+        prompts=prompts.shown(),
+        relevance_cutoff=config.selection.relevance_cutoff,
+        novelty_cutoff=config.selection.novelty_cutoff,
+        source=fetched.source,
+        generated_at=dt.datetime.now(dt.UTC),
+    )
+    chosen = {s.paper.arxiv_id for s in selected}
+    store.record_outcomes(run_id, [
+        *((f.paper.arxiv_id, "filtered", f.reason) for f in left_out),
+        *((s.paper.arxiv_id, "selected" if s.paper.arxiv_id in chosen else "scored", "")
+          for s in scored),
+        *((n.paper.arxiv_id, "not_scored", n.reason) for n in not_scored),
+    ])
+    written = publish(digest, config.out_dir, list(config.output.formats))
+    store.finish_run(run_id, status="done", total=digest.total, scanned=digest.scanned,
+                     relevant=len(selected), not_scored=len(not_scored))
+    return RunResult(digest, written, outcome.usage, store.path)
+
+
+def _authors(config: Config, secrets: Secrets, papers: list, store: Store,
+             progress: Progress) -> tuple[list[Candidate], list[Filtered]]:
+    needs_s2 = config.authors.h_index_gate or any(
+        entry.strip().isdigit() for entry in config.authors.follow)
+    if not needs_s2:
+        return attach_authors(papers, config.authors, None, progress)
+    with new_client(config.authors.timeout_seconds) as client:
+        s2 = SemanticScholar(client, config.authors.s2_url, store,
+                             api_key=secrets.s2_api_key, cache_days=config.authors.cache_days)
+        return attach_authors(papers, config.authors, s2, progress)
+
+
+def _account_for_all(fetched: FetchedDay, left_out: list[Filtered], scored: list[Scored],
+                     outcome: ScoringOutcome) -> list[NotScored]:
+    """The scorer's not-scored list, plus any paper no stage accounted for (never dropped)."""
+    accounted = {f.paper.arxiv_id for f in left_out} | {s.paper.arxiv_id for s in scored}
+    accounted |= {n.paper.arxiv_id for n in outcome.not_scored}
+    lost = [NotScored(Candidate(p), "no stage recorded an outcome (please report this)")
+            for p in fetched.papers if p.arxiv_id not in accounted]
+    if lost:
+        log.error("%d papers had no outcome; listed as not scored", len(lost))
+    return [*outcome.not_scored, *lost]
+
+
+def _reason_group(reason: str) -> str:
+    """Group reasons for the digest's one-line summary ("h-index gate: 3 < 10" → "h-index gate")."""
+    return reason.split(":", 1)[0]

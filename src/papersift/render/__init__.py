@@ -1,0 +1,133 @@
+"""Rendering a ``Digest`` as Markdown (the sample digest's layout) and as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from papersift.models import Digest, Usage
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+def md_escape(text: str) -> str:
+    """Text from arXiv or an LLM, made inert in Markdown (no markup, no raw HTML)."""
+    text = _MD_SPECIAL.sub(r"\\\1", str(text))
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def money(value: float | None) -> str:
+    """``$0.53``; sub-cent amounts keep two significant digits; None is "unknown"."""
+    if value is None:
+        return "unknown"
+    if value == 0 or value >= 0.01:
+        return f"${value:.2f}"
+    return f"${value:.2g}" if value >= 1e-4 else "<$0.0001"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("papersift.render", "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # Markdown, not HTML: escaping is the `md` filter's job
+    )
+    env.filters["md"] = md_escape
+    env.filters["money"] = money
+    return env
+
+
+def render_markdown(digest: Digest) -> str:
+    """The digest as Markdown."""
+    template = _environment().get_template("digest.md.j2")
+    text = template.render(
+        day=digest.day.isoformat(),
+        model=digest.model,
+        usage=digest.usage,
+        total=digest.total,
+        scanned=digest.scanned,
+        selected=digest.selected,
+        not_scored=digest.not_scored,
+        filtered_counts=digest.filtered_counts,
+        relevance_cutoff=digest.relevance_cutoff,
+        novelty_cutoff=digest.novelty_cutoff,
+        prompts=digest.prompts,
+    )
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def digest_record(digest: Digest) -> dict[str, Any]:
+    """The digest as a JSON-ready dict; ``papers`` is keyed by arXiv id, best first."""
+    papers = {}
+    for rank, item in enumerate(digest.selected, start=1):
+        paper = item.paper
+        papers[paper.arxiv_id] = {
+            "arxiv_id": paper.arxiv_id,
+            "title": paper.title,
+            "authors": list(paper.authors),
+            "abstract": paper.abstract,
+            "SCORE": item.score,
+            "RELEVANCE": item.scored.relevance,
+            "NOVELTY": item.scored.novelty,
+            "COMMENT": item.scored.comment,
+            "rank": rank,
+            "author_match": list(item.scored.candidate.matched_authors),
+            "categories": list(paper.categories),
+            "announce_type": paper.announce_type,
+            "version": paper.version,
+            "arxiv_comment": paper.comment,
+            "abs_url": paper.abs_url,
+            "pdf_url": paper.pdf_url,
+        }
+    return {
+        "date": digest.day.isoformat(),
+        "run": {
+            "model": digest.model,
+            "source": digest.source,
+            "generated_at": digest.generated_at.isoformat(timespec="seconds"),
+            "total": digest.total,
+            "scanned": digest.scanned,
+            "relevant": len(digest.selected),
+            "not_scored": len(digest.not_scored),
+            "filtered": digest.filtered_counts,
+            "relevance_cutoff": digest.relevance_cutoff,
+            "novelty_cutoff": digest.novelty_cutoff,
+            "usage": _usage_record(digest.usage),
+        },
+        "papers": papers,
+        "not_scored": [
+            {"arxiv_id": n.paper.arxiv_id, "title": n.paper.title,
+             "authors": list(n.paper.authors), "reason": n.reason}
+            for n in digest.not_scored
+        ],
+        "prompts": {"system": digest.prompts.system, "user": digest.prompts.user_template},
+    }
+
+
+def render_json(digest: Digest) -> str:
+    return json.dumps(digest_record(digest), ensure_ascii=False, indent=2) + "\n"
+
+
+def _usage_record(usage: Usage) -> dict[str, Any]:
+    return {
+        "requests": usage.requests,
+        "prompt_tokens": usage.prompt_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "prompt_cost_usd": usage.prompt_cost,
+        "completion_cost_usd": usage.completion_cost,
+        "total_cost_usd": usage.total_cost,
+    }
+
+
+def output_path(out_dir: Path, kind: str, day: dt.date) -> Path:
+    """``OUT/md/2026-04/2026-04-14.md`` and the like."""
+    return out_dir / kind / day.strftime("%Y-%m") / f"{day.isoformat()}.{kind}"

@@ -1,0 +1,114 @@
+"""Prompt texts: our defaults (files beside this module), each overridable by a file.
+
+The static part of every request (role, rubric, interests, answer format) comes first
+and is byte-identical across batches, so providers' prompt caching applies; only the
+paper list changes. The fingerprint of the static texts keys cached scores: change the
+interests or a prompt and papers are scored afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from papersift.config import Config
+from papersift.errors import ConfigError
+from papersift.models import Paper, Prompts
+
+PAPER_LIST_PLACEHOLDER = "[PAPER LIST]"
+
+
+def default_text(name: str) -> str:
+    """One of the bundled prompt texts (``system``, ``rubric``, ``output_format``, ...)."""
+    return resources.files("papersift.scoring").joinpath(f"prompts/{name}.md").read_text("utf-8")
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    system: str
+    rubric: str
+    interests: str
+    output_format: str
+    title_pass: str
+    max_abstract_chars: int = 2500
+
+    @classmethod
+    def from_config(cls, config: Config) -> PromptSet:
+        """Read the interests file and any prompt overrides named in the config."""
+        texts = {}
+        for key in ("system", "rubric", "output_format", "title_pass"):
+            override = getattr(config.prompts, key)
+            texts[key] = _read(config.resolve(override), f"prompts.{key}") if override \
+                else default_text(key)
+        interests = _read(config.resolve(config.prompts.interests), "prompts.interests")
+        if not interests.strip():
+            raise ConfigError(
+                f"{config.resolve(config.prompts.interests)}: the interests file is empty; "
+                "describe what you want to read"
+            )
+        return cls(interests=interests, max_abstract_chars=config.llm.max_abstract_chars,
+                   **texts)
+
+    # -- abstract scoring -------------------------------------------------------------
+
+    def scoring_system(self) -> str:
+        return (
+            f"{self.system.strip()}\n\n"
+            f"## The researcher's interests\n\n{self.interests.strip()}\n\n"
+            f"## How to score\n\n{self.rubric.strip()}\n\n"
+            f"## Answer format\n\n{self.output_format.strip()}\n"
+        )
+
+    def scoring_user(self, papers: Sequence[Paper]) -> str:
+        blocks = "\n\n".join(self._paper_block(p, with_abstract=True) for p in papers)
+        return f"Score these {len(papers)} papers.\n\n{blocks}\n"
+
+    def _paper_block(self, paper: Paper, *, with_abstract: bool) -> str:
+        lines = [f'<paper id="{paper.arxiv_id}">', f"Title: {paper.title}"]
+        if with_abstract:
+            authors = ", ".join(paper.authors[:8]) + (" et al." if len(paper.authors) > 8 else "")
+            abstract = paper.abstract
+            if len(abstract) > self.max_abstract_chars:
+                abstract = abstract[: self.max_abstract_chars].rsplit(" ", 1)[0] + " …"
+            lines += [f"Authors: {authors}", f"Abstract: {abstract}"]
+        lines.append("</paper>")
+        return "\n".join(lines)
+
+    # -- title pass -------------------------------------------------------------------
+
+    def title_system(self) -> str:
+        return (
+            f"{self.system.strip()}\n\n"
+            f"## The researcher's interests\n\n{self.interests.strip()}\n\n"
+            f"## Task\n\n{self.title_pass.strip()}\n"
+        )
+
+    def title_user(self, papers: Sequence[Paper]) -> str:
+        blocks = "\n".join(self._paper_block(p, with_abstract=False) for p in papers)
+        return f"Titles of {len(papers)} papers:\n\n{blocks}\n"
+
+    # -- identity and display -----------------------------------------------------------
+
+    def fingerprint(self, stage: str) -> str:
+        """A short hash of the static texts of ``stage`` (``abstract`` or ``title``)."""
+        static = self.scoring_system() if stage == "abstract" else self.title_system()
+        return hashlib.sha256(f"{stage}\0{static}".encode()).hexdigest()[:16]
+
+    def shown(self) -> Prompts:
+        """The prompts as the digest's appendix shows them."""
+        return Prompts(
+            system=self.scoring_system(),
+            user_template=f"Score these N papers.\n\n{PAPER_LIST_PLACEHOLDER}\n",
+        )
+
+
+def _read(path: Path, key: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{key} = '{path}': file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{key} = '{path}': cannot read: {exc}") from None

@@ -1,0 +1,352 @@
+"""The SQLite store: papers, runs, LLM requests, scores and API caches.
+
+One file makes reruns free (a paper scored under the same model and criteria is never
+sent again) and failures safe (each batch is committed as it arrives). The schema
+evolves through numbered migrations, applied in order, never dropped and recreated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from papersift.errors import PapersiftError
+from papersift.models import Paper, Usage
+
+
+class StoreError(PapersiftError):
+    """The store file cannot be opened or is not a papersift store."""
+
+
+def _m1_initial(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE papers (
+            arxiv_id TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL,
+            authors TEXT NOT NULL,          -- JSON list
+            categories TEXT NOT NULL,       -- JSON list, primary first
+            comment TEXT NOT NULL DEFAULT '',
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE TABLE announcements (
+            day TEXT NOT NULL,
+            arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+            announce_type TEXT NOT NULL,
+            PRIMARY KEY (day, arxiv_id)
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            day TEXT NOT NULL,
+            model TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',
+            total INTEGER,
+            scanned INTEGER,
+            relevant INTEGER,
+            not_scored INTEGER
+        );
+        CREATE TABLE llm_requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            stage TEXT NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            cached_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            prompt_cost REAL,               -- NULL: price unknown
+            completion_cost REAL,
+            at TEXT NOT NULL
+        );
+        CREATE TABLE scores (
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            relevance INTEGER NOT NULL,
+            novelty INTEGER NOT NULL,
+            comment TEXT NOT NULL,
+            scored_at TEXT NOT NULL,
+            PRIMARY KEY (arxiv_id, model, fingerprint)
+        );
+        CREATE TABLE title_verdicts (
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            keep INTEGER NOT NULL,
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (arxiv_id, model, fingerprint)
+        );
+        CREATE TABLE run_papers (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            arxiv_id TEXT NOT NULL,
+            outcome TEXT NOT NULL,          -- filtered | scored | selected | not_scored
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, arxiv_id)
+        );
+        CREATE TABLE api_cache (
+            key TEXT PRIMARY KEY,
+            payload TEXT NOT NULL,          -- JSON
+            fetched_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class CachedScore:
+    relevance: int
+    novelty: int
+    comment: str
+
+
+class Store:
+    """A papersift SQLite file. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the store: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the store: {exc.strerror or exc}") from None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: written by a newer papersift (schema {current}); upgrade papersift"
+            )
+        for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+            with self._transaction():
+                migration(self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    # -- papers ---------------------------------------------------------------------
+
+    def save_day(self, day: dt.date, papers: Sequence[Paper]) -> None:
+        """Record the papers announced on ``day`` (newest metadata wins)."""
+        now = _now()
+        with self._transaction():
+            self.db.executemany(
+                """
+                INSERT INTO papers (arxiv_id, version, title, abstract, authors, categories,
+                                    comment, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (arxiv_id) DO UPDATE SET
+                    version = excluded.version, title = excluded.title,
+                    abstract = excluded.abstract, authors = excluded.authors,
+                    categories = excluded.categories, comment = excluded.comment,
+                    last_seen = excluded.last_seen
+                WHERE excluded.version >= papers.version
+                """,
+                [
+                    (p.arxiv_id, p.version, p.title, p.abstract, json.dumps(p.authors),
+                     json.dumps(p.categories), p.comment, now, now)
+                    for p in papers
+                ],
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO announcements (day, arxiv_id, announce_type) "
+                "VALUES (?, ?, ?)",
+                [(day.isoformat(), p.arxiv_id, p.announce_type) for p in papers],
+            )
+
+    def paper_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    # -- runs and usage ---------------------------------------------------------------
+
+    def start_run(self, day: dt.date) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO runs (day, model, started_at) VALUES (?, '', ?)",
+            (day.isoformat(), _now()),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def set_run_model(self, run_id: int, model: str) -> None:
+        self.db.execute("UPDATE runs SET model = ? WHERE id = ?", (model, run_id))
+
+    def finish_run(self, run_id: int, *, status: str, total: int = 0, scanned: int = 0,
+                   relevant: int = 0, not_scored: int = 0) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, total = ?, scanned = ?, relevant = ?,"
+            " not_scored = ? WHERE id = ?",
+            (_now(), status, total, scanned, relevant, not_scored, run_id),
+        )
+
+    def runs(self, day: dt.date) -> list[dict[str, Any]]:
+        cursor = self.db.execute(
+            "SELECT * FROM runs WHERE day = ? ORDER BY id", (day.isoformat(),)
+        )
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def record_request(self, run_id: int, stage: str, usage: Usage) -> None:
+        self.db.execute(
+            "INSERT INTO llm_requests (run_id, stage, prompt_tokens, cached_tokens,"
+            " completion_tokens, prompt_cost, completion_cost, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, stage, usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens,
+             usage.prompt_cost, usage.completion_cost, _now()),
+        )
+
+    def day_usage(self, day: dt.date, model: str) -> Usage:
+        """All LLM use spent on ``day``'s digest with ``model``, over every run of that day."""
+        row = self.db.execute(
+            """
+            SELECT count(r.id), coalesce(sum(r.prompt_tokens), 0),
+                   coalesce(sum(r.cached_tokens), 0), coalesce(sum(r.completion_tokens), 0),
+                   sum(r.prompt_cost), sum(r.completion_cost),
+                   sum(r.prompt_cost IS NULL), sum(r.completion_cost IS NULL)
+            FROM llm_requests r JOIN runs ON runs.id = r.run_id
+            WHERE runs.day = ? AND runs.model = ?
+            """,
+            (day.isoformat(), model),
+        ).fetchone()
+        requests, prompt, cached, completion, p_cost, c_cost, p_unknown, c_unknown = row
+        return Usage(
+            requests=requests,
+            prompt_tokens=prompt,
+            cached_tokens=cached,
+            completion_tokens=completion,
+            prompt_cost=None if p_unknown else (p_cost or 0.0),
+            completion_cost=None if c_unknown else (c_cost or 0.0),
+        )
+
+    def record_outcomes(self, run_id: int, outcomes: Iterable[tuple[str, str, str]]) -> None:
+        """Record, for each (arxiv_id, outcome, reason), what happened to it in this run."""
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO run_papers (run_id, arxiv_id, outcome, reason)"
+                " VALUES (?, ?, ?, ?)",
+                [(run_id, *row) for row in outcomes],
+            )
+
+    def outcomes(self, run_id: int) -> dict[str, tuple[str, str]]:
+        rows = self.db.execute(
+            "SELECT arxiv_id, outcome, reason FROM run_papers WHERE run_id = ?", (run_id,)
+        )
+        return {aid: (outcome, reason) for aid, outcome, reason in rows}
+
+    # -- scores -----------------------------------------------------------------------
+
+    def cached_scores(self, ids: Iterable[str], model: str, fingerprint: str
+                      ) -> dict[str, CachedScore]:
+        found: dict[str, CachedScore] = {}
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT arxiv_id, relevance, novelty, comment FROM scores"
+                f" WHERE model = ? AND fingerprint = ? AND arxiv_id IN ({marks})",
+                (model, fingerprint, *chunk),
+            )
+            found.update({aid: CachedScore(r, n, c) for aid, r, n, c in rows})
+        return found
+
+    def save_scores(self, model: str, fingerprint: str,
+                    scores: dict[str, CachedScore]) -> None:
+        now = _now()
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO scores (arxiv_id, model, fingerprint, relevance,"
+                " novelty, comment, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(aid, model, fingerprint, s.relevance, s.novelty, s.comment, now)
+                 for aid, s in scores.items()],
+            )
+
+    def cached_title_verdicts(self, ids: Iterable[str], model: str, fingerprint: str
+                              ) -> dict[str, bool]:
+        found: dict[str, bool] = {}
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT arxiv_id, keep FROM title_verdicts"
+                f" WHERE model = ? AND fingerprint = ? AND arxiv_id IN ({marks})",
+                (model, fingerprint, *chunk),
+            )
+            found.update({aid: bool(keep) for aid, keep in rows})
+        return found
+
+    def save_title_verdicts(self, model: str, fingerprint: str,
+                            verdicts: dict[str, bool]) -> None:
+        now = _now()
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO title_verdicts (arxiv_id, model, fingerprint, keep,"
+                " decided_at) VALUES (?, ?, ?, ?, ?)",
+                [(aid, model, fingerprint, int(keep), now) for aid, keep in verdicts.items()],
+            )
+
+    # -- API cache --------------------------------------------------------------------
+
+    def cache_get(self, key: str, max_age: dt.timedelta) -> Any | None:
+        row = self.db.execute(
+            "SELECT payload, fetched_at FROM api_cache WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        fetched_at = dt.datetime.fromisoformat(row[1])
+        if dt.datetime.now(dt.UTC) - fetched_at > max_age:
+            return None
+        return json.loads(row[0])
+
+    def cache_put(self, key: str, payload: Any) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO api_cache (key, payload, fetched_at) VALUES (?, ?, ?)",
+            (key, json.dumps(payload), _now()),
+        )
+
+
+class _Transaction:
+    """``BEGIN`` … ``COMMIT`` (or ``ROLLBACK`` on error) on an autocommit connection."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN")
+        return self.db
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
