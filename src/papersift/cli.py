@@ -125,7 +125,7 @@ def _progress(quiet: bool) -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
-        disable=quiet,
+        disable=quiet or not err.is_terminal,  # no bars in cron or CI logs
         transient=False,
     )
 

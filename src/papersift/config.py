@@ -40,6 +40,8 @@ class ArxivConfig(_Section):
     api_page_size: Annotated[int, Field(gt=0, le=2000)] = 200
     api_delay_seconds: Annotated[float, Field(ge=0)] = 3.0
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    request_attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    backoff_seconds: Annotated[float, Field(ge=0)] = 1.0
 
     @field_validator("categories")
     @classmethod
@@ -68,6 +70,8 @@ class AuthorsConfig(_Section):
     s2_url: str = "https://api.semanticscholar.org/graph/v1"
     cache_days: Annotated[int, Field(ge=0)] = 30
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    request_attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    backoff_seconds: Annotated[float, Field(ge=0)] = 1.0
 
 
 class LLMConfig(_Section):

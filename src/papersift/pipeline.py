@@ -16,7 +16,7 @@ from pathlib import Path
 
 from papersift.authors import SemanticScholar, attach_authors
 from papersift.config import Config, Secrets
-from papersift.http import new_client
+from papersift.http import RetryPolicy, new_client
 from papersift.models import (
     Candidate,
     Digest,
@@ -153,7 +153,9 @@ def _authors(config: Config, secrets: Secrets, papers: list, store: Store,
         return attach_authors(papers, config.authors, None, progress)
     with new_client(config.authors.timeout_seconds) as client:
         s2 = SemanticScholar(client, config.authors.s2_url, store,
-                             api_key=secrets.s2_api_key, cache_days=config.authors.cache_days)
+                             api_key=secrets.s2_api_key, cache_days=config.authors.cache_days,
+                             policy=RetryPolicy(config.authors.request_attempts,
+                                                config.authors.backoff_seconds))
         return attach_authors(papers, config.authors, s2, progress)
 
 

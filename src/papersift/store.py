@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,9 @@ class StoreError(PapersiftError):
     """The store file cannot be opened or is not a papersift store."""
 
 
-def _m1_initial(db: sqlite3.Connection) -> None:
-    db.executescript(
-        """
+# Each migration is applied once, in order, inside one transaction with the version bump.
+# Never edit a released migration: append a new one.
+_M1_INITIAL = """
         CREATE TABLE papers (
             arxiv_id TEXT PRIMARY KEY,
             version INTEGER NOT NULL,
@@ -96,11 +96,9 @@ def _m1_initial(db: sqlite3.Connection) -> None:
             payload TEXT NOT NULL,          -- JSON
             fetched_at TEXT NOT NULL
         );
-        """
-    )
+"""
 
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial]
+MIGRATIONS: list[str] = [_M1_INITIAL]
 
 
 def _now() -> str:
@@ -150,9 +148,10 @@ class Store:
                 f"{self.path}: written by a newer papersift (schema {current}); upgrade papersift"
             )
         for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
-            with self._transaction():
-                migration(self.db)
-                self.db.execute(f"PRAGMA user_version = {number}")
+            # executescript commits on entry, so the transaction is spelled out in the script.
+            self.db.executescript(
+                f"BEGIN;\n{migration}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)

@@ -191,7 +191,8 @@ class LLMScorer:
             size = max(1, size // 2)
         for aid in scores:
             reasons.pop(aid, None)
-        return scores, {aid: f"{why} (after {rounds} attempt{'s' * (rounds > 1)})"
+        rounds_text = f"{rounds} round{'s' * (rounds > 1)}"
+        return scores, {aid: f"{why}; unscored after {rounds_text}"
                         for aid, why in reasons.items()}
 
     def _first_batch_size(self, count: int) -> int:

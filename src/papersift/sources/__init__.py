@@ -8,7 +8,7 @@ from pathlib import Path
 
 from papersift.config import ArxivConfig
 from papersift.errors import NoAnnouncements, SourceError
-from papersift.http import new_client
+from papersift.http import RetryPolicy, new_client
 from papersift.models import FetchedDay
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.sources.arxiv_api import fetch_api_day
@@ -39,9 +39,10 @@ def fetch_day(
         found_day, papers = load_file(file_path, day)
         return _checked(FetchedDay(found_day, tuple(merge_listings([papers])),
                                    f"file {file_path.name}"))
+    policy = RetryPolicy(config.request_attempts, config.backoff_seconds)
     with new_client(config.timeout_seconds) as client:
         if config.source in ("auto", "rss"):
-            feeds = fetch_rss(client, config.rss_url, config.categories, progress)
+            feeds = fetch_rss(client, config.rss_url, config.categories, progress, policy)
             feed_days = {d for d, _ in feeds if d is not None}
             feed_day = max(feed_days) if feed_days else None
             if day is None or day == feed_day or config.source == "rss":
@@ -65,6 +66,7 @@ def fetch_day(
             delay_seconds=config.api_delay_seconds,
             include_replacements=bool({"replace", "replace-cross"} & set(config.announce_types)),
             progress=progress,
+            policy=policy,
         )
         return _checked(FetchedDay(day, tuple(merge_listings(listings)), "arXiv API"))
 

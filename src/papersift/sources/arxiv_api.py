@@ -17,7 +17,7 @@ import feedparser
 import httpx
 
 from papersift.errors import SourceError
-from papersift.http import HTTPFailure, Pacer, request
+from papersift.http import HTTPFailure, Pacer, RetryPolicy, request
 from papersift.models import Paper
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.sources.common import clean_text, split_arxiv_id
@@ -60,26 +60,25 @@ def fetch_api_day(
     delay_seconds: float = 3.0,
     include_replacements: bool = False,
     progress: Progress = NULL_PROGRESS,
+    policy: RetryPolicy | None = None,
 ) -> list[list[Paper]]:
     """Every paper announced on ``day`` in each category, as one listing per category."""
     start, end = submission_window(day)
     window = f"[{_stamp(start)} TO {_stamp(end)}]"
     pacer = Pacer(delay_seconds)
     task = progress.start(f"Fetching arXiv API for {day}", total=None)
+
+    def query(search: str) -> list[Paper]:
+        return _query_all(client, base_url, search, page_size, pacer, progress, task, policy)
+
     listings = []
     for category in categories:
-        query = f"cat:{category} AND submittedDate:{window}"
-        papers = [
-            _with_type(p, category, replaced=False)
-            for p in _query_all(client, base_url, query, page_size, pacer, progress, task)
-        ]
+        papers = [_with_type(p, category, replaced=False)
+                  for p in query(f"cat:{category} AND submittedDate:{window}")]
         if include_replacements:
-            query = f"cat:{category} AND lastUpdatedDate:{window}"
-            papers += [
-                _with_type(p, category, replaced=True)
-                for p in _query_all(client, base_url, query, page_size, pacer, progress, task)
-                if p.version > 1
-            ]
+            papers += [_with_type(p, category, replaced=True)
+                       for p in query(f"cat:{category} AND lastUpdatedDate:{window}")
+                       if p.version > 1]
         listings.append(papers)
     return listings
 
@@ -98,6 +97,7 @@ def _query_all(
     pacer: Pacer,
     progress: Progress,
     task: int,
+    policy: RetryPolicy | None,
 ) -> list[Paper]:
     papers: list[Paper] = []
     start = 0
@@ -112,7 +112,7 @@ def _query_all(
         pacer.wait()
         url = str(httpx.URL(base_url, params=params))
         try:
-            response = request(client, "GET", base_url, params=params)
+            response = request(client, "GET", base_url, params=params, policy=policy)
         except HTTPFailure as exc:
             raise SourceError(f"arXiv API request failed: {exc}") from None
         total, page = parse_atom(response.content, url)

@@ -68,7 +68,7 @@ def paper_from_record(record: dict[str, Any]) -> Paper:
         raise TypeError("expected a JSON object")
     raw_id = record.get("arxiv_id") or record.get("id")
     if not raw_id:
-        raise KeyError("missing 'arxiv_id'")
+        raise ValueError("missing 'arxiv_id'")
     arxiv_id, version = split_arxiv_id(str(raw_id))
     authors = record.get("authors", [])
     authors = split_authors(authors) if isinstance(authors, str) else tuple(map(str, authors))

@@ -11,7 +11,7 @@ import feedparser
 import httpx
 
 from papersift.errors import SourceError
-from papersift.http import HTTPFailure, request
+from papersift.http import HTTPFailure, RetryPolicy, request
 from papersift.models import ANNOUNCE_TYPES, Paper
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.sources.common import clean_text, split_arxiv_id, split_authors
@@ -28,6 +28,7 @@ def fetch_rss(
     base_url: str,
     categories: Sequence[str],
     progress: Progress = NULL_PROGRESS,
+    policy: RetryPolicy | None = None,
 ) -> list[tuple[dt.date | None, list[Paper]]]:
     """One request per category; each feed's announcement date and papers."""
     task = progress.start("Fetching arXiv RSS", total=len(categories))
@@ -35,7 +36,7 @@ def fetch_rss(
     for category in categories:
         url = feed_url(base_url, category)
         try:
-            response = request(client, "GET", url)
+            response = request(client, "GET", url, policy=policy)
         except HTTPFailure as exc:
             raise SourceError(f"cannot fetch the arXiv feed {exc}") from None
         results.append(parse_rss(response.content, url))

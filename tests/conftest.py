@@ -1,0 +1,288 @@
+"""Loopback servers the tests run against: arXiv (RSS + API), Semantic Scholar, and a
+scripted OpenAI-compatible chat server. All serve real arXiv data from tests/data."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+DATA = Path(__file__).parent / "data"
+DAY = "2026-04-14"
+PICKS: dict[str, dict[str, int]] = json.loads(
+    (DATA / "reference-picks-2026-04-14.json").read_text())["picks"]
+SECRET_KEY = "sk-test-do-not-leak-4242"
+# Titles a sensible model would call certainly irrelevant in a title pass.
+OFF_TOPIC = re.compile(r"medical|clinical|patient|traffic|financ|legal|student|education",
+                       re.IGNORECASE)
+PAPER_ID = re.compile(r'<paper id="([^"]+)">')
+
+
+# -- arXiv ------------------------------------------------------------------------------
+
+class ArxivServer:
+    """Serves the real 2026-04-14 feeds and API pages the way arXiv does."""
+
+    def __init__(self, server: HTTPServer):
+        self.server = server
+        self.rss_day = DAY
+        self.requests: list[str] = []
+        server.expect_request(re.compile(r"^/rss/.+")).respond_with_handler(self._rss)
+        server.expect_request("/api/query").respond_with_handler(self._api)
+
+    @property
+    def rss_url(self) -> str:
+        return self.server.url_for("/rss")
+
+    @property
+    def api_url(self) -> str:
+        return self.server.url_for("/api/query")
+
+    def _rss(self, request: Request) -> Response:
+        self.requests.append(request.url)
+        category = request.path.rsplit("/", 1)[-1]
+        name = (f"rss-{category}-{self.rss_day}.xml" if self.rss_day == DAY
+                else f"rss-{category}-{self.rss_day}-weekend.xml")
+        path = DATA / "arxiv" / name
+        if not path.exists():
+            path = DATA / "arxiv" / f"rss-cs.LG-{self.rss_day}-weekend.xml"
+        return Response(path.read_bytes(), content_type="application/rss+xml")
+
+    def _api(self, request: Request) -> Response:
+        self.requests.append(request.url)
+        query = request.args.get("search_query", "")
+        start = int(request.args.get("start", "0"))
+        category = re.search(r"cat:(\S+)", query)
+        window = re.search(r"submittedDate:\[(\d{8})", query)
+        # The fixtures hold the 2026-04-14 window (Fri 2026-04-10 to Mon 2026-04-13).
+        if not (category and window and window.group(1) == "20260410"):
+            return Response((DATA / "arxiv" / "idlist-0000.0000-empty.xml").read_bytes(),
+                            content_type="application/atom+xml")
+        page = DATA / "arxiv" / f"api-{category.group(1)}-{DAY}-page{start // 50}.xml"
+        if not page.exists():
+            page = DATA / "arxiv" / "idlist-0000.0000-empty.xml"
+        return Response(page.read_bytes(), content_type="application/atom+xml")
+
+
+@pytest.fixture
+def arxiv(httpserver: HTTPServer) -> ArxivServer:
+    return ArxivServer(httpserver)
+
+
+# -- Semantic Scholar -------------------------------------------------------------------
+
+class S2Server:
+    """Answers the Graph API batch endpoints from a table of authors and papers."""
+
+    def __init__(self, server: HTTPServer):
+        self.server = server
+        self.authors: dict[str, dict[str, Any]] = {}
+        self.papers: dict[str, list[dict[str, Any]]] = {}
+        self.requests: list[dict[str, Any]] = []
+        self.fail_next: deque[tuple[int, dict[str, str]]] = deque()
+        server.expect_request("/graph/v1/author/batch", method="POST").respond_with_handler(
+            self._author_batch)
+        server.expect_request("/graph/v1/paper/batch", method="POST").respond_with_handler(
+            self._paper_batch)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/graph/v1")
+
+    def _log(self, request: Request) -> Response | None:
+        self.requests.append({"path": request.path, "args": dict(request.args),
+                              "json": request.get_json(), "headers": dict(request.headers)})
+        if self.fail_next:
+            status, headers = self.fail_next.popleft()
+            return Response('{"message": "Too Many Requests"}', status=status, headers=headers)
+        return None
+
+    def _author_batch(self, request: Request) -> Response:
+        if (failure := self._log(request)) is not None:
+            return failure
+        ids = request.get_json()["ids"]
+        return Response(json.dumps([self.authors.get(i) for i in ids]),
+                        content_type="application/json")
+
+    def _paper_batch(self, request: Request) -> Response:
+        if (failure := self._log(request)) is not None:
+            return failure
+        answer = []
+        for paper_id in request.get_json()["ids"]:
+            authors = self.papers.get(paper_id.removeprefix("arXiv:"))
+            answer.append(None if authors is None else
+                          {"paperId": f"s2-{paper_id}", "authors": authors})
+        return Response(json.dumps(answer), content_type="application/json")
+
+
+@pytest.fixture
+def s2() -> Iterator[S2Server]:
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield S2Server(server)
+    finally:
+        server.clear()
+        server.stop()
+
+
+# -- scripted OpenAI-compatible LLM -----------------------------------------------------
+
+@dataclass
+class LLMRequest:
+    stage: str  # "title" or "abstract"
+    ids: list[str]
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class ScriptedLLM:
+    """An OpenAI-compatible chat server that scores like the reference model did.
+
+    ``faults`` are consumed one per request, in order: "429", "500", "502", "503",
+    "empty", "garbage", "fenced", "chatty", "no_choices". ``omit`` ids are never answered;
+    a request holding any of ``fail_ids`` always gets HTTP 500.
+    """
+
+    server: HTTPServer
+    requests: list[LLMRequest] = field(default_factory=list)
+    faults: deque[str] = field(default_factory=deque)
+    omit: set[str] = field(default_factory=set)
+    fail_ids: set[str] = field(default_factory=set)
+    style: str = "plain"
+    cached_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        self.server.expect_request("/v1/chat/completions", method="POST").respond_with_handler(
+            self._handle)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for("/v1")
+
+    def stage_requests(self, stage: str) -> list[LLMRequest]:
+        return [r for r in self.requests if r.stage == stage]
+
+    def _handle(self, request: Request) -> Response:
+        body = request.get_json()
+        system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+        stage = "title" if "Titles of" in user else "abstract"
+        ids = PAPER_ID.findall(user)
+        self.requests.append(LLMRequest(stage, ids, body, dict(request.headers)))
+        fault = self.faults.popleft() if self.faults else None
+        if self.fail_ids & set(ids):
+            fault = "500"
+        if fault in ("429", "500", "502", "503"):
+            headers = {"Retry-After": "0"} if fault == "429" else {}
+            return Response(json.dumps({"error": {"message": f"scripted {fault}"}}),
+                            status=int(fault), headers=headers, content_type="application/json")
+        titles = dict(re.findall(r'<paper id="([^"]+)">\nTitle: (.*)', user))
+        text = self._title_answer(ids, titles) if stage == "title" else self._scores(ids)
+        style = fault if fault in ("fenced", "chatty") else self.style
+        if fault == "empty":
+            text = ""
+        elif fault == "garbage":
+            text = "I am sorry, I cannot help with that."
+        elif style == "fenced":
+            text = f"```json\n{text}\n```"
+        elif style == "chatty":
+            text = f"Here are my scores for the papers:\n\n{text}\n\nLet me know if you need more."
+        choices = [] if fault == "no_choices" else [{
+            "index": 0, "finish_reason": "stop",
+            "message": {"role": "assistant", "content": text},
+        }]
+        prompt_tokens = (len(system) + len(user)) // 4
+        completion_tokens = max(1, len(text) // 4)
+        payload = {
+            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion",
+            "created": int(time.time()), "model": body["model"], "choices": choices,
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens,
+                      "prompt_tokens_details": {"cached_tokens": self.cached_tokens}},
+        }
+        return Response(json.dumps(payload), content_type="application/json")
+
+    def _title_answer(self, ids: list[str], titles: dict[str, str]) -> str:
+        drop = [i for i in ids if i not in PICKS and OFF_TOPIC.search(titles.get(i, ""))]
+        return json.dumps(drop)
+
+    def _scores(self, ids: list[str]) -> str:
+        lines = []
+        for arxiv_id in ids:
+            if arxiv_id in self.omit:
+                continue
+            pick = PICKS.get(arxiv_id)
+            relevance, novelty = (pick["relevance"], pick["novelty"]) if pick else (3, 4)
+            comment = ("Matches a core interest." if pick else "Outside the stated interests.")
+            lines.append(json.dumps({"ARXIVID": arxiv_id, "COMMENT": comment,
+                                     "RELEVANCE": relevance, "NOVELTY": novelty}))
+        return "\n".join(lines)
+
+
+@pytest.fixture
+def llm() -> Iterator[ScriptedLLM]:
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield ScriptedLLM(server)
+    finally:
+        server.clear()
+        server.stop()
+
+
+# -- a project folder wired to the servers -----------------------------------------------
+
+INTERESTS = """# What I want to read
+
+1. Efficient training and inference
+   - Relevant: quantization, sparsity, pruning, KV-cache, optimizers.
+   - Not relevant: applications of known methods to new domains.
+"""
+
+
+def write_project(folder: Path, *, arxiv: ArxivServer, llm: ScriptedLLM | None = None,
+                  s2: S2Server | None = None, extra: str = "") -> Path:
+    """A papersift.toml + interests.md pointing at the loopback servers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "interests.md").write_text(INTERESTS)
+    lines = [
+        "[arxiv]",
+        f'rss_url = "{arxiv.rss_url}"',
+        f'api_url = "{arxiv.api_url}"',
+        "api_delay_seconds = 0",
+        "[llm]",
+        'model = "gpt-4.1-mini"',
+        *( [f'base_url = "{llm.base_url}"'] if llm else []),
+        "backoff_seconds = 0",
+        "timeout_seconds = 10",
+        *( ["[authors]", f's2_url = "{s2.url}"'] if s2 else []),
+    ]
+    config = folder / "papersift.toml"
+    config.write_text(_merge_toml("\n".join(lines), extra))
+    return config
+
+
+def _merge_toml(base: str, extra: str) -> str:
+    """``base`` with the keys of ``extra`` set in their tables (TOML forbids repeats)."""
+    tables: dict[str, dict[str, str]] = {}
+    current = ""
+    for line in (base + "\n" + extra).splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            current = line
+            tables.setdefault(current, {})
+        elif "=" in line:
+            key = line.split("=", 1)[0].strip()
+            tables.setdefault(current, {})[key] = line
+    return "\n".join(f"{name}\n" + "\n".join(keys.values())
+                     for name, keys in tables.items()) + "\n"

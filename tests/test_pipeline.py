@@ -1,0 +1,219 @@
+"""The daily job end to end over loopback: real arXiv data in, the digest a user reads out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from conftest import PICKS, write_project
+from papersift.config import Secrets, load_config
+from papersift.errors import NoAnnouncements, ScorerUnavailable
+from papersift.pipeline import run
+from papersift.store import Store
+
+APRIL_14 = dt.date(2026, 4, 14)
+SECRETS = Secrets(openai_api_key="sk-test", openai_base_url=None, s2_api_key=None)
+
+
+def run_day(config_path, day=APRIL_14):
+    return run(load_config(config_path), day=day, secrets=SECRETS)
+
+
+def digest_text(tmp_path) -> str:
+    return (tmp_path / "out" / "md" / "2026-04" / "2026-04-14.md").read_text()
+
+
+def toc_titles(markdown: str) -> list[str]:
+    return re.findall(r"^\d+\. \[(.+?)\]\(#paper-\d+\)$", markdown, flags=re.MULTILINE)
+
+
+def expected_order() -> list[str]:
+    """The reference picks, ranked as papersift ranks: relevance + novelty, then relevance."""
+    def key(item):
+        arxiv_id, s = item
+        return (-(s["relevance"] + s["novelty"]), -s["relevance"],
+                tuple(-int(p) for p in arxiv_id.split(".")))
+    return [arxiv_id for arxiv_id, _ in sorted(PICKS.items(), key=key)]
+
+
+def test_digest_of_a_real_day_has_the_picks_in_rank_order(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    result = run_day(config)
+
+    digest = result.digest
+    assert digest.total == 675  # 663 new/cross + 12 replace-cross, each listed once
+    assert digest.scanned == 663  # replacements are left out by default
+    assert [s.paper.arxiv_id for s in digest.selected] == expected_order()
+
+    data = json.loads((tmp_path / "out" / "json" / "2026-04" / "2026-04-14.json").read_text())
+    assert list(data["papers"]) == expected_order()
+    first = data["papers"][expected_order()[0]]
+    assert set(first) >= {"SCORE", "RELEVANCE", "NOVELTY", "COMMENT", "title", "authors",
+                          "abstract", "arxiv_id"}
+    assert data["run"]["total"] == 675 and data["run"]["relevant"] == len(PICKS)
+
+
+def test_digest_markdown_follows_the_sample_layout(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    result = run_day(config)
+    text = digest_text(tmp_path)
+    usage = result.digest.usage
+
+    assert text.startswith("# Personalized Daily arXiv Papers 2026-04-14\n")
+    assert "| [gpt-4.1-mini] | Prompt | Completion | Total |" in text
+    assert (f"| Token | {usage.prompt_tokens} | {usage.completion_tokens} | "
+            f"{usage.total_tokens} |") in text
+    assert re.search(r"\| Cost \| \$\d+\.\d\d \| \$\d+\.\d\d \| \$\d+\.\d\d \|", text)
+    assert "Total arXiv papers: 675" in text
+    assert "Total scanned papers: 663" in text
+    assert f"Total relevant papers: {len(PICKS)}" in text
+    assert "Table of contents with paper titles:" in text
+    assert len(toc_titles(text)) == len(PICKS)
+    first_id = expected_order()[0]
+    section = text.split('<a id="paper-1"></a>')[1].split("---")[0]
+    assert f"**ArXiv ID:** [{first_id}](https://arxiv.org/abs/{first_id})" in section
+    for label in ("**Authors:**", "**Abstract:**", "**Comment:**", "**Relevance:**",
+                  "**Novelty:**"):
+        assert label in section
+    assert "## Paper selection prompt" in text and "### System prompt" in text
+    assert "### User prompt" in text and "[PAPER LIST]" in text
+    assert (tmp_path / "out" / "latest.md").read_text() == text
+
+
+def test_every_fetched_paper_is_accounted_for(tmp_path, arxiv, llm):
+    llm.omit = {expected_order()[0]}  # the model never answers for this paper
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\nretries = 2\n")
+    result = run_day(config)
+    with Store(result.store_path) as store:
+        run_id = store.runs(APRIL_14)[-1]["id"]
+        outcomes = store.outcomes(run_id)
+    assert len(outcomes) == result.digest.total
+    counts = {kind: sum(1 for o, _ in outcomes.values() if o == kind)
+              for kind in ("filtered", "scored", "selected", "not_scored")}
+    assert counts["not_scored"] == 1
+    assert counts["selected"] == len(PICKS) - 1
+    reasons = {r for o, r in outcomes.values() if o == "filtered"}
+    assert reasons == {"announce type replace-cross", "title pass: certainly irrelevant"}
+
+    text = digest_text(tmp_path)
+    assert "## Not scored (1)" in text
+    line = next(ln for ln in text.splitlines() if f"({expected_order()[0]}):" in ln)
+    assert line.endswith("unscored after 3 rounds")
+    assert "the model's answer" in line
+    asked = [r for r in llm.stage_requests("abstract") if expected_order()[0] in r.ids]
+    assert len(asked) == 3  # the first round and two retries
+
+
+def test_rerun_of_the_same_day_sends_nothing_to_the_llm(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    first = run_day(config)
+    sent = len(llm.requests)
+    assert sent > 0
+    second = run_day(config)
+    assert len(llm.requests) == sent
+    assert second.run_usage.requests == 0
+    assert [s.paper.arxiv_id for s in second.digest.selected] == \
+        [s.paper.arxiv_id for s in first.digest.selected]
+    # The digest still shows what the day's digest cost, not a misleading zero.
+    assert second.digest.usage.total_tokens == first.digest.usage.total_tokens > 0
+
+
+def test_changing_the_interests_scores_afresh(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    run_day(config)
+    sent = len(llm.requests)
+    (tmp_path / "interests.md").write_text("I only read about sparse autoencoders.\n")
+    run_day(config)
+    assert len(llm.requests) > sent
+
+
+def test_rate_limits_and_server_errors_are_retried(tmp_path, arxiv, llm):
+    llm.faults.extend(["429", "500", "502", "503", "fenced", "chatty", "no_choices"])
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
+    result = run_day(config)
+    assert [s.paper.arxiv_id for s in result.digest.selected] == expected_order()
+    assert not result.digest.not_scored
+
+
+def test_a_batch_that_keeps_failing_is_listed_not_lost(tmp_path, arxiv, llm):
+    poison = expected_order()[0]
+    llm.fail_ids = {poison}  # any request holding this paper gets HTTP 500
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        "[llm]\ntitle_pass = false\nretries = 1\nrequest_attempts = 2\n"))
+    result = run_day(config)
+    not_scored = result.digest.not_scored
+    # Round 1 fails its batch of 16; round 2 halves it, and only the half with it fails.
+    assert len(not_scored) == 8
+    assert poison in {n.paper.arxiv_id for n in not_scored}
+    assert {n.reason for n in not_scored} == {
+        "request failed: HTTP 500 after 2 attempts; unscored after 2 rounds"}
+    assert "request failed: HTTP 500 after 2 attempts" in digest_text(tmp_path)
+    # The next run of the day retries exactly those papers.
+    llm.fail_ids = set()
+    sent = len(llm.requests)
+    again = run_day(config)
+    assert not again.digest.not_scored
+    retried = {i for r in llm.requests[sent:] for i in r.ids}
+    assert retried == {n.paper.arxiv_id for n in not_scored}
+
+
+def test_followed_author_ranks_first_without_being_sent_to_the_llm(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra='[authors]\nfollow = ["yaxin yu"]\n')
+    result = run_day(config)
+    top = result.digest.selected[0]
+    assert top.paper.arxiv_id == "2603.09355"
+    assert top.score == 20
+    assert top.scored.comment == "Author match: yaxin yu"
+    assert all("2603.09355" not in r.ids for r in llm.requests)
+    assert "**Comment:** Author match: yaxin yu" in digest_text(tmp_path)
+
+
+def test_weekend_writes_nothing(tmp_path, arxiv, llm):
+    arxiv.rss_day = "2026-04-18"
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    with pytest.raises(NoAnnouncements):
+        run(load_config(config), secrets=SECRETS)
+    assert not (tmp_path / "out" / "md").exists()
+    assert not llm.requests
+
+
+def test_unknown_model_price_shows_unknown_cost(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra='[llm]\nmodel = "my-local-model"\n')
+    result = run_day(config)
+    assert result.digest.usage.total_cost is None
+    assert "| Cost | unknown | unknown | unknown |" in digest_text(tmp_path)
+
+
+def test_configured_price_and_cached_tokens_are_used(tmp_path, arxiv, llm):
+    llm.cached_tokens = 100
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        '[llm]\nmodel = "my-local-model"\n'
+        '[pricing."my-local-model"]\nprompt = 1.0\ncached = 0.1\ncompletion = 2.0\n'))
+    usage = run_day(config).digest.usage
+    expected_prompt = ((usage.prompt_tokens - usage.cached_tokens) * 1.0
+                       + usage.cached_tokens * 0.1) / 1e6
+    assert usage.cached_tokens == 100 * usage.requests
+    assert usage.prompt_cost == pytest.approx(expected_prompt)
+    assert f"Prompt tokens include {usage.cached_tokens} cached tokens." in digest_text(tmp_path)
+
+
+def test_without_any_llm_configured_the_run_stops_before_fetching(tmp_path, arxiv):
+    config = write_project(tmp_path, arxiv=arxiv)
+    with pytest.raises(ScorerUnavailable, match="OPENAI_API_KEY"):
+        run(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
+    assert not arxiv.requests
+
+
+def test_backfilling_an_older_day_keeps_latest_md(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    newer = tmp_path / "out" / "md" / "2026-05" / "2026-05-01.md"
+    newer.parent.mkdir(parents=True)
+    newer.write_text("a newer digest")
+    (tmp_path / "out" / "latest.md").write_text("a newer digest")
+    run_day(config)
+    assert (tmp_path / "out" / "latest.md").read_text() == "a newer digest"
