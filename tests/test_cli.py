@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,10 +39,12 @@ def test_run_for_a_past_day_prints_a_summary_and_never_leaks_the_key(tmp_path, a
     assert SECRET_KEY not in all_output_text(tmp_path / "out")
     assert SECRET_KEY.encode() not in (tmp_path / "out" / "papersift.sqlite").read_bytes()
 
+    sent = len(llm.requests)
     again = papersift("run", "--date", "2026-04-14", cwd=tmp_path,
                       env_extra={"OPENAI_API_KEY": SECRET_KEY})
     assert again.returncode == 0, again.stderr
-    assert "0 requests" in again.stdout
+    assert len(llm.requests) == sent  # the rerun sends nothing to the LLM
+    assert re.search(r"This run\s+│?\s*0 requests", again.stdout)
 
 
 def test_weekend_says_so_in_one_line_and_exits_0(tmp_path, arxiv, llm):

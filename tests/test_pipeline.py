@@ -10,7 +10,7 @@ import pytest
 
 from conftest import PICKS, write_project
 from papersift.config import Secrets, load_config
-from papersift.errors import NoAnnouncements, ScorerUnavailable
+from papersift.errors import ConfigError, NoAnnouncements, ScorerUnavailable
 from papersift.pipeline import run
 from papersift.store import Store
 
@@ -217,3 +217,21 @@ def test_backfilling_an_older_day_keeps_latest_md(tmp_path, arxiv, llm):
     (tmp_path / "out" / "latest.md").write_text("a newer digest")
     run_day(config)
     assert (tmp_path / "out" / "latest.md").read_text() == "a newer digest"
+
+
+def test_prompt_texts_can_be_replaced_by_files(tmp_path, arxiv, llm):
+    (tmp_path / "my-system.md").write_text("You are my careful reading assistant.")
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra='[prompts]\nsystem = "my-system.md"\n')
+    run_day(config)
+    assert all(r.body["messages"][0]["content"].startswith(
+        "You are my careful reading assistant.") for r in llm.requests)
+    assert "You are my careful reading assistant." in digest_text(tmp_path)
+
+
+def test_a_missing_prompt_file_is_a_config_error_naming_the_key(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra='[prompts]\nrubric = "nope.md"\n')
+    with pytest.raises(ConfigError, match=r"prompts\.rubric = '.*nope\.md': file not found"):
+        run_day(config)
+    assert not arxiv.requests
