@@ -202,8 +202,8 @@ def test_configured_price_and_cached_tokens_are_used(tmp_path, arxiv, llm):
     assert f"Prompt tokens include {usage.cached_tokens} cached tokens." in digest_text(tmp_path)
 
 
-def test_without_any_llm_configured_the_run_stops_before_fetching(tmp_path, arxiv):
-    config = write_project(tmp_path, arxiv=arxiv)
+def test_asking_for_the_llm_without_one_configured_stops_before_fetching(tmp_path, arxiv):
+    config = write_project(tmp_path, arxiv=arxiv, extra='[scoring]\nscorer = "llm"\n')
     with pytest.raises(ScorerUnavailable, match="OPENAI_API_KEY"):
         run(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
     assert not arxiv.requests

@@ -93,6 +93,21 @@ class LLMConfig(_Section):
     max_abstract_chars: Annotated[int, Field(ge=200)] = 2500
 
 
+class ScoringConfig(_Section):
+    # auto: the LLM when OPENAI_API_KEY / a base URL is set, else the local scorer.
+    scorer: Literal["auto", "local", "llm", "hybrid"] = "auto"
+    # hybrid: share of the day's papers, best first by the local scorer, sent to the LLM.
+    hybrid_share: Annotated[float, Field(gt=0, le=1)] = 0.4
+
+
+class LocalConfig(_Section):
+    # "all-MiniLM-L6-v2" is the model the local extra installs; or a local folder.
+    model: str = "all-MiniLM-L6-v2"
+    max_seq_length: Annotated[int, Field(ge=16, le=512)] = 256
+    novelty_days: Annotated[int, Field(ge=1)] = 30
+    learn: bool = True
+
+
 class PromptsConfig(_Section):
     interests: Path = Path("interests.md")
     system: Path | None = None
@@ -125,7 +140,9 @@ class Config(_Section):
 
     arxiv: ArxivConfig = ArxivConfig()
     authors: AuthorsConfig = AuthorsConfig()
+    scoring: ScoringConfig = ScoringConfig()
     llm: LLMConfig = LLMConfig()
+    local: LocalConfig = LocalConfig()
     prompts: PromptsConfig = PromptsConfig()
     selection: SelectionConfig = SelectionConfig()
     output: OutputConfig = OutputConfig()

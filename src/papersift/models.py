@@ -137,7 +137,7 @@ class ScoringOutcome:
 
     scored: tuple[Scored, ...]
     not_scored: tuple[NotScored, ...]
-    title_filtered: tuple[Filtered, ...] = ()
+    filtered: tuple[Filtered, ...] = ()
     usage: Usage = field(default_factory=Usage)
 
 

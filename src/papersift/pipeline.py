@@ -30,7 +30,10 @@ from papersift.models import (
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.publish import publish
 from papersift.scoring import Scorer
+from papersift.scoring.hybrid import HybridScorer
+from papersift.scoring.interests import parse_interests
 from papersift.scoring.llm import LLMScorer, make_client
+from papersift.scoring.local import LocalScorer, LocalSettings, make_encoder
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import PromptSet
 from papersift.selection import author_matched, select
@@ -39,7 +42,7 @@ from papersift.store import Store
 
 log = logging.getLogger(__name__)
 
-ScorerFactory = Callable[[Store, int], Scorer]
+ScorerFactory = Callable[[Store, int, dt.date], Scorer]
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def run(
     secrets = secrets or Secrets.from_env()
     prompts = PromptSet.from_config(config)  # a bad interests file fails before any fetch
     if scorer_factory is None:
-        scorer_factory = _llm_scorer_factory(config, secrets, prompts, progress)
+        scorer_factory = scorer_factory_for(config, secrets, prompts, progress)
     file_path = config.resolve(config.arxiv.file) if config.arxiv.file else None
     fetched = fetch_day(config.arxiv, day, file_path=file_path, progress=progress)
     log.info("%s: %d papers for %s", fetched.source, len(fetched.papers), fetched.day)
@@ -71,7 +74,7 @@ def run(
         store.save_day(fetched.day, fetched.papers)
         run_id = store.start_run(fetched.day)
         try:
-            scorer = scorer_factory(store, run_id)
+            scorer = scorer_factory(store, run_id, fetched.day)
             store.set_run_model(run_id, scorer.model)
             result = _run_day(config, secrets, fetched, store, run_id, scorer, prompts,
                               progress)
@@ -81,15 +84,50 @@ def run(
         return result
 
 
-def _llm_scorer_factory(config: Config, secrets: Secrets, prompts: PromptSet,
-                        progress: Progress) -> ScorerFactory:
-    client = make_client(config.llm, secrets)  # no LLM configured: fail before fetching
+def chosen_scorer(config: Config, secrets: Secrets) -> str:
+    """``llm``, ``local`` or ``hybrid``: ``auto`` means the LLM when one is configured."""
+    if config.scoring.scorer != "auto":
+        return config.scoring.scorer
+    has_llm = secrets.openai_api_key or secrets.openai_base_url or config.llm.base_url
+    return "llm" if has_llm else "local"
+
+
+def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
+                       progress: Progress) -> ScorerFactory:
+    """Everything that can fail (no key, no model) fails here, before anything is fetched."""
+    kind = chosen_scorer(config, secrets)
+    client = make_client(config.llm, secrets) if kind in ("llm", "hybrid") else None
+    encoder = make_encoder(_local_settings(config)) if kind in ("local", "hybrid") else None
+    interests = parse_interests(prompts.interests)
     prices = PriceTable(config.pricing)
 
-    def factory(store: Store, run_id: int) -> Scorer:
-        return LLMScorer(config.llm, prompts, client, store, run_id, prices, progress=progress)
+    def factory(store: Store, run_id: int, day: dt.date) -> Scorer:
+        local = llm = None
+        if encoder is not None:
+            local = LocalScorer(interests, encoder, store, _local_settings(config), day=day,
+                                progress=progress)
+        if client is not None:
+            llm_config = config.llm
+            if kind == "hybrid":  # the local ranking replaces the title pass
+                llm_config = llm_config.model_copy(update={"title_pass": False})
+            llm = LLMScorer(llm_config, prompts, client, store, run_id, prices,
+                            progress=progress)
+        if local is not None and llm is not None:
+            return HybridScorer(local, llm, config.scoring.hybrid_share)
+        return local or llm  # type: ignore[return-value]
 
     return factory
+
+
+def _local_settings(config: Config) -> LocalSettings:
+    return LocalSettings(
+        model=config.local.model,
+        max_seq_length=config.local.max_seq_length,
+        novelty_days=config.local.novelty_days,
+        learn=config.local.learn,
+        relevance_cutoff=config.selection.relevance_cutoff,
+        novelty_cutoff=config.selection.novelty_cutoff,
+    )
 
 
 def _run_day(
@@ -108,7 +146,7 @@ def _run_day(
     matched = [author_matched(c) for c in candidates if c.author_match]
     outcome = scorer.score([c for c in candidates if not c.author_match])
     scored = [*matched, *outcome.scored]
-    left_out = [*filtered, *gated, *outcome.title_filtered]
+    left_out = [*filtered, *gated, *outcome.filtered]
     not_scored = _account_for_all(fetched, left_out, scored, outcome)
 
     selected = select(

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from papersift.errors import PapersiftError
 from papersift.models import Paper, Usage
 
@@ -98,11 +100,38 @@ _M1_INITIAL = """
         );
 """
 
-MIGRATIONS: list[str] = [_M1_INITIAL]
+_M2_LOCAL_SCORER = """
+        CREATE TABLE embeddings (
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,        -- re-embedded when title/abstract change
+            vector BLOB NOT NULL,           -- float32, unit length
+            PRIMARY KEY (arxiv_id, model)
+        );
+        CREATE TABLE labels (
+            key TEXT NOT NULL,              -- an arXiv id, or 'library:...' for an import
+            source TEXT NOT NULL,           -- feedback | library
+            label INTEGER NOT NULL,         -- 1 wanted, 0 not wanted
+            title TEXT NOT NULL DEFAULT '',
+            abstract TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (key, source)
+        );
+"""
+
+MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER]
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    key: str
+    title: str
+    abstract: str
+    wanted: bool
 
 
 @dataclass(frozen=True)
@@ -311,6 +340,91 @@ class Store:
                 " decided_at) VALUES (?, ?, ?, ?, ?)",
                 [(aid, model, fingerprint, int(keep), now) for aid, keep in verdicts.items()],
             )
+
+    # -- embeddings and labels ---------------------------------------------------------
+
+    def embeddings(self, keys: Sequence[str], model: str, hashes: Sequence[str]
+                   ) -> dict[str, np.ndarray]:
+        """Stored vectors of ``keys`` whose text hash still matches."""
+        wanted = dict(zip(keys, hashes, strict=True))
+        found: dict[str, np.ndarray] = {}
+        for chunk in _chunks(list(keys), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT arxiv_id, text_hash, vector FROM embeddings"
+                f" WHERE model = ? AND arxiv_id IN ({marks})", (model, *chunk))
+            for key, text_hash, blob in rows:
+                if wanted[key] == text_hash:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def save_embeddings(self, model: str, rows: Iterable[tuple[str, str, np.ndarray]]) -> None:
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO embeddings (arxiv_id, model, text_hash, vector)"
+                " VALUES (?, ?, ?, ?)",
+                [(key, model, text_hash, vector.astype(np.float32).tobytes())
+                 for key, text_hash, vector in rows],
+            )
+
+    def recent_embeddings(self, model: str, since: dt.date, before: dt.date) -> np.ndarray:
+        """Vectors of papers announced in [since, before): what 'recent arXiv' looked like."""
+        rows = self.db.execute(
+            "SELECT DISTINCT e.arxiv_id, e.vector FROM embeddings e"
+            " JOIN announcements a ON a.arxiv_id = e.arxiv_id"
+            " WHERE e.model = ? AND a.day >= ? AND a.day < ?",
+            (model, since.isoformat(), before.isoformat()),
+        ).fetchall()
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
+
+    def add_label(self, key: str, source: str, label: bool, *, title: str = "",
+                  abstract: str = "") -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO labels (key, source, label, title, abstract, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (key, source, int(label), title, abstract, _now()),
+        )
+
+    def labelled_papers(self, *, relevance_cutoff: int, novelty_cutoff: int,
+                        exclude_day: dt.date | None = None) -> list[LabelledText]:
+        """Every label the store holds, newest judgment first per paper.
+
+        The reader's feedback beats an LLM's score of the same paper; papers announced
+        on ``exclude_day`` are left out (the learner never trains on the day it scores).
+        """
+        excluded = set()
+        if exclude_day is not None:
+            excluded = {row[0] for row in self.db.execute(
+                "SELECT arxiv_id FROM announcements WHERE day = ?", (exclude_day.isoformat(),))}
+        found: dict[str, LabelledText] = {}
+        for key, label, title, abstract in self.db.execute(
+            "SELECT l.key, l.label, coalesce(p.title, l.title), coalesce(p.abstract, l.abstract)"
+            " FROM labels l LEFT JOIN papers p ON p.arxiv_id = l.key"
+            " ORDER BY l.source = 'feedback', l.created_at"
+        ):
+            if key not in excluded and (title or abstract):
+                found[key] = LabelledText(key, title, abstract, bool(label))
+        for key, relevance, novelty, title, abstract in self.db.execute(
+            "SELECT s.arxiv_id, max(s.relevance), max(s.novelty), p.title, p.abstract"
+            " FROM scores s JOIN papers p ON p.arxiv_id = s.arxiv_id GROUP BY s.arxiv_id"
+        ):
+            if key not in excluded and key not in found:
+                wanted = relevance >= relevance_cutoff and novelty >= novelty_cutoff
+                found[key] = LabelledText(key, title, abstract, wanted)
+        for key, title, abstract in self.db.execute(  # the LLM's title pass: unwanted
+            "SELECT t.arxiv_id, p.title, p.abstract FROM title_verdicts t"
+            " JOIN papers p ON p.arxiv_id = t.arxiv_id WHERE t.keep = 0"
+        ):
+            if key not in excluded and key not in found:
+                found[key] = LabelledText(key, title, abstract, False)
+        return list(found.values())
+
+    def paper(self, arxiv_id: str) -> tuple[str, str] | None:
+        row = self.db.execute("SELECT title, abstract FROM papers WHERE arxiv_id = ?",
+                              (arxiv_id,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     # -- API cache --------------------------------------------------------------------
 

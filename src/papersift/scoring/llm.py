@@ -100,9 +100,9 @@ class LLMScorer:
         todo = [c for c in candidates if c.paper.arxiv_id not in cached]
         log.info("%d of %d papers already scored under this model and criteria",
                  len(candidates) - len(todo), len(candidates))
-        title_filtered: list[Filtered] = []
+        filtered: list[Filtered] = []
         if self.config.title_pass and todo:
-            todo, title_filtered = self._title_pass(todo)
+            todo, filtered = self._title_pass(todo)
         fresh, failures = self._abstract_pass(todo, fingerprint)
         cached.update(fresh)
         scored = [
@@ -111,7 +111,7 @@ class LLMScorer:
         ]
         not_scored = [NotScored(c, failures[c.paper.arxiv_id]) for c in todo
                       if c.paper.arxiv_id in failures]
-        return ScoringOutcome(tuple(scored), tuple(not_scored), tuple(title_filtered),
+        return ScoringOutcome(tuple(scored), tuple(not_scored), tuple(filtered),
                               self.usage)
 
     # -- title pass ---------------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""The local default scorer: no API key, no network, seconds per day.
+
+Relevance: zero-shot similarity of each paper to the topics of ``interests.md``
+(sentence embeddings with the local extra, TF-IDF without it), replaced by a learned
+ranking once the store holds enough labels. Both are mapped onto 1–10 by rank within the
+day, calibrated so the default cutoffs keep a digest of about the size an LLM picks.
+
+Novelty: how far a paper lies from everything the store saw in the last days (its
+nearest neighbour), again on 1–10 by rank. That is "new relative to recent arXiv", not
+a judgment of the paper's originality.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from papersift.models import Candidate, Scored, ScoringOutcome, Usage
+from papersift.progress import NULL_PROGRESS, Progress
+from papersift.scoring import learn
+from papersift.scoring.encoders import (
+    PACKAGED_MODEL,
+    Encoder,
+    SentenceEncoder,
+    TfidfEncoder,
+    sentence_transformers_available,
+)
+from papersift.scoring.interests import Interests
+from papersift.scoring.relevance import InterestVectors, paper_text, scale_by_rank, zero_shot
+from papersift.store import Store
+
+log = logging.getLogger(__name__)
+
+# Cumulative share of the day's papers reaching 10, 9, 8, ... 2 (the rest get 1).
+# Relevance >= 8 goes to the top 12%; novelty >= 7 to the 75% least like recent papers,
+# so the default cutoffs (8 and 7) keep about 9% of a day, as the reference LLM did.
+RELEVANCE_SHARES = (0.02, 0.05, 0.12, 0.20, 0.30, 0.45, 0.60, 0.75, 0.90)
+NOVELTY_SHARES = (0.10, 0.30, 0.50, 0.75, 0.85, 0.90, 0.94, 0.97, 0.99)
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    model: str = PACKAGED_MODEL
+    max_seq_length: int = 256
+    novelty_days: int = 30
+    learn: bool = True
+    relevance_cutoff: int = 8
+    novelty_cutoff: int = 7
+
+
+def make_encoder(settings: LocalSettings) -> Encoder:
+    """Sentence embeddings when the local extra is installed, else TF-IDF (said in the log)."""
+    if sentence_transformers_available():
+        return SentenceEncoder(settings.model, max_seq_length=settings.max_seq_length)
+    log.warning("papersift[local] is not installed: scoring with TF-IDF (install the extra "
+                "for sentence embeddings, better rankings and learning)")
+    return TfidfEncoder()
+
+
+class LocalScorer:
+    """Scores candidates offline; learns from the store's labels when it can."""
+
+    def __init__(self, interests: Interests, encoder: Encoder, store: Store,
+                 settings: LocalSettings, *, day: dt.date | None = None,
+                 progress: Progress = NULL_PROGRESS):
+        self.interests, self.encoder, self.store = interests, encoder, store
+        self.settings, self.day, self.progress = settings, day, progress
+        self.learned_from: tuple[int, int] | None = None
+
+    @property
+    def model(self) -> str:
+        return f"local ({self.encoder.name})"
+
+    @property
+    def embeds(self) -> bool:
+        return not isinstance(self.encoder, TfidfEncoder)
+
+    def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
+        if not candidates:
+            return ScoringOutcome((), (), (), Usage())
+        texts = [paper_text(c.paper.title, c.paper.abstract) for c in candidates]
+        if not self.embeds:
+            self.encoder.fit(texts)
+        vectors = self.vectors([c.paper.arxiv_id for c in candidates], texts)
+        interest_vectors = InterestVectors.build(self.interests, self.encoder)
+        zero = zero_shot(vectors, interest_vectors)
+        ranking = self._learned_ranking(vectors, zero.score, candidates)
+        relevance = scale_by_rank(ranking, RELEVANCE_SHARES)
+        novelty = scale_by_rank(self._distance_from_recent(vectors), NOVELTY_SHARES)
+        scored = []
+        for row, candidate in enumerate(candidates):
+            comment = self._comment(interest_vectors, zero, row)
+            scored.append(Scored(candidate, int(relevance[row]), int(novelty[row]), comment,
+                                 self.model))
+        return ScoringOutcome(tuple(scored), (), (), Usage())
+
+    # -- vectors ------------------------------------------------------------------------
+
+    def vectors(self, keys: list[str], texts: list[str]) -> np.ndarray:
+        """Unit vectors for the texts; embeddings come from the store when it has them."""
+        if not self.embeds:
+            return self.encoder.encode(texts)
+        hashes = [hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts]
+        stored = self.store.embeddings(keys, self.encoder.name, hashes)
+        missing = [i for i, key in enumerate(keys) if key not in stored]
+        if missing:
+            task = self.progress.start("Embedding papers", total=len(missing))
+            fresh = []
+            for start in range(0, len(missing), 64):
+                chunk = missing[start:start + 64]
+                for index, vector in zip(chunk, self.encoder.encode([texts[i] for i in chunk]),
+                                         strict=True):
+                    stored[keys[index]] = vector
+                    fresh.append((keys[index], hashes[index], vector))
+                self.progress.advance(task, len(chunk))
+            self.store.save_embeddings(self.encoder.name, fresh)
+        return np.vstack([stored[key] for key in keys])
+
+    # -- learning -----------------------------------------------------------------------
+
+    def _learned_ranking(self, vectors: np.ndarray, zero: np.ndarray,
+                         candidates: Sequence[Candidate]) -> np.ndarray:
+        if not (self.settings.learn and self.embeds and learn.learning_available()):
+            return zero
+        today = {c.paper.arxiv_id for c in candidates}
+        examples = [e for e in self.store.labelled_papers(
+            relevance_cutoff=self.settings.relevance_cutoff,
+            novelty_cutoff=self.settings.novelty_cutoff, exclude_day=self.day)
+            if e.key not in today]
+        labels = np.array([e.wanted for e in examples], dtype=int)
+        if not learn.can_learn(labels):
+            return zero
+        example_vectors = self.vectors([e.key for e in examples],
+                                       [paper_text(e.title, e.abstract) for e in examples])
+        model = learn.fit(example_vectors, labels)
+        self.learned_from = (model.positives, model.negatives)
+        log.info("ranking learned from %d wanted and %d unwanted papers",
+                 model.positives, model.negatives)
+        return learn.blend(model, vectors, zero)
+
+    # -- novelty ------------------------------------------------------------------------
+
+    def _distance_from_recent(self, vectors: np.ndarray) -> np.ndarray:
+        recent = np.zeros((0, 0), dtype=np.float32)
+        if self.embeds and self.day is not None:
+            since = self.day - dt.timedelta(days=self.settings.novelty_days)
+            recent = self.store.recent_embeddings(self.encoder.name, since, self.day)
+        if recent.shape[0] == 0:
+            # No history yet: distance from the rest of the same day.
+            similarity = vectors @ vectors.T
+            np.fill_diagonal(similarity, -1.0)
+            nearest = similarity.max(axis=1) if len(vectors) > 1 else np.zeros(len(vectors))
+        else:
+            nearest = (vectors @ recent.T).max(axis=1)
+        return 1.0 - nearest
+
+    # -- explanation --------------------------------------------------------------------
+
+    def _comment(self, vectors: InterestVectors, zero, row: int) -> str:
+        topic = self.interests.topics[int(zero.best_topic[row])].name
+        phrase_index = int(zero.best_phrase[row])
+        evidence = vectors.phrases[phrase_index] if phrase_index >= 0 else topic
+        comment = f"Closest topic: {topic} (nearest phrase: \u201c{evidence}\u201d)"
+        if zero.best_negative[row] >= 0 and zero.negative[row] > 1.5:
+            comment += (f"; resembles what you filter out: "
+                        f"\u201c{vectors.negatives[int(zero.best_negative[row])]}\u201d")
+        if self.learned_from:
+            positives, negatives = self.learned_from
+            comment += f"; ranked by what you kept ({positives}) and skipped ({negatives})"
+        return comment + "."
