@@ -235,3 +235,27 @@ def test_a_missing_prompt_file_is_a_config_error_naming_the_key(tmp_path, arxiv,
     with pytest.raises(ConfigError, match=r"prompts\.rubric = '.*nope\.md': file not found"):
         run_day(config)
     assert not arxiv.requests
+
+
+def test_without_a_key_the_local_scorer_makes_the_digest(tmp_path, arxiv):
+    config = write_project(tmp_path, arxiv=arxiv)
+    result = run(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
+    assert result.digest.model == "local (all-MiniLM-L6-v2)"
+    assert 0.05 * 663 <= len(result.digest.selected) <= 0.13 * 663
+    assert "| Cost | $0.00 | $0.00 | $0.00 |" in digest_text(tmp_path)
+
+
+def test_hybrid_sends_only_the_local_top_share_to_the_llm(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra='[scoring]\nscorer = "hybrid"\nhybrid_share = 0.4\n')
+    result = run_day(config)
+    sent = {i for r in llm.requests for i in r.ids}
+    assert not llm.stage_requests("title")  # the local ranking replaces the title pass
+    assert len(sent) == round(0.4 * 663 + 0.5)
+    with Store(result.store_path) as store:
+        outcomes = store.outcomes(store.runs(APRIL_14)[-1]["id"])
+    below = [i for i, (o, r) in outcomes.items() if r.startswith("local prefilter")]
+    assert len(below) == 663 - len(sent)
+    assert len(outcomes) == result.digest.total
+    picks_reaching = len(set(PICKS) & sent) / len(PICKS)
+    assert picks_reaching >= 0.6  # the interests here are not the reference's own

@@ -23,9 +23,14 @@ from rich.table import Table
 
 from papersift import __version__
 from papersift.config import CONFIG_FILENAME, Secrets, load_config
+from papersift.demo import run_demo
 from papersift.errors import NoAnnouncements, PapersiftError
+from papersift.library import read_library
 from papersift.pipeline import RunResult, run
 from papersift.render import money
+from papersift.scoring.learn import MIN_NEGATIVES, MIN_POSITIVES
+from papersift.sources.common import normalize_arxiv_id
+from papersift.store import Store
 
 app = typer.Typer(
     add_completion=False,
@@ -105,6 +110,88 @@ def run_command(
         raise typer.Exit(exc.exit_code) from None
     if not quiet:
         _print_summary(result)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output folder.")] = Path("papersift-demo"),
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Build digests of bundled real arXiv days offline, with the local scorer."""
+    _setup_logging(verbose, quiet, Secrets(None, None, None))
+    try:
+        with _progress(quiet) as progress:
+            results = run_demo(out_dir, _RichProgress(progress))
+    except PapersiftError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    if not quiet:
+        for result in results:
+            _print_summary(result)
+        out.print(f"Open {results[-1].written[0]} to read the digest; "
+                  f"{out_dir / 'interests.md'} is what it was scored against.")
+
+
+@app.command()
+def feedback(
+    arxiv_id: Annotated[str, typer.Argument(help="The paper, e.g. 2604.01234.")],
+    like: Annotated[bool | None, typer.Option(
+        "--like/--dislike", help="Whether you wanted to read it.")] = None,
+    config: ConfigOption = Path(CONFIG_FILENAME),
+) -> None:
+    """Tell papersift whether a paper was worth reading; the local scorer learns from it."""
+    if like is None:
+        err.print("[red]error:[/] say --like or --dislike")
+        raise typer.Exit(2)
+    paper_id = normalize_arxiv_id(arxiv_id)
+    if paper_id is None:
+        err.print(f"[red]error:[/] {arxiv_id!r} is not an arXiv id")
+        raise typer.Exit(2)
+    try:
+        cfg = load_config(config)
+        with Store(cfg.store_path) as store:
+            store.add_label(paper_id, "feedback", like)
+            known = store.paper(paper_id) is not None
+    except PapersiftError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    verdict = "liked" if like else "disliked"
+    out.print(f"{paper_id}: {verdict}."
+              + ("" if known else " It is not in the store yet; it counts once a run has seen it."))
+
+
+@app.command()
+def learn(
+    library: Annotated[Path | None, typer.Option(
+        "--library", help="A BibTeX file or Zotero CSV/RDF export: its papers count as liked."
+    )] = None,
+    config: ConfigOption = Path(CONFIG_FILENAME),
+) -> None:
+    """Import a library and show what the local scorer learns from (it retrains every run)."""
+    try:
+        cfg = load_config(config)
+        with Store(cfg.store_path) as store:
+            if library is not None:
+                items = read_library(library)
+                for item in items:
+                    store.add_label(item.key, "library", True, title=item.title,
+                                    abstract=item.abstract)
+                out.print(f"imported {len(items)} papers from {library} as liked")
+            examples = store.labelled_papers(relevance_cutoff=cfg.selection.relevance_cutoff,
+                                             novelty_cutoff=cfg.selection.novelty_cutoff)
+    except PapersiftError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    wanted = sum(e.wanted for e in examples)
+    out.print(f"labels in the store: {wanted} wanted, {len(examples) - wanted} not wanted "
+              "(your feedback, your library, and earlier LLM judgments)")
+    if wanted < MIN_POSITIVES or len(examples) - wanted < MIN_NEGATIVES:
+        out.print(f"the local scorer learns once it has {MIN_POSITIVES} of each; "
+                  "until then it ranks by your interests alone")
+    else:
+        out.print("the next run ranks with a model trained on these labels")
 
 
 def _parse_day(value: str | None) -> dt.date | None:

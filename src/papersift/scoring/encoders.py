@@ -129,12 +129,16 @@ class SentenceEncoder:
         # Never reach for a model hub: the weights are on disk or the load fails.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
+            import transformers
             from sentence_transformers import SentenceTransformer
         except ImportError:
             raise ScorerUnavailable(
                 "the embedding scorer needs the local extra: pip install 'papersift[local]'"
             ) from None
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
         self.name = model if model == PACKAGED_MODEL else path.name
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.model.max_seq_length = max_seq_length

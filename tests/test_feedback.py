@@ -1,0 +1,64 @@
+"""Teaching the local scorer: feedback on a paper and an imported library."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from papersift.cli import app
+from papersift.library import read_library
+from papersift.store import Store
+
+BIBTEX = """
+@article{vaswani2017,
+  title = {Attention Is {All} You Need},
+  author = {Vaswani, Ashish and others},
+  abstract = {The dominant sequence transduction models are based on complex recurrent
+              or convolutional neural networks.},
+  year = 2017
+}
+@inproceedings{shazeer2017, title = "Outrageously Large Neural Networks: The Sparsely-Gated
+  Mixture-of-Experts Layer", year = {2017}}
+"""
+ZOTERO_CSV = ('"Key","Item Type","Title","Abstract Note"\n'
+              '"AB12","journalArticle","Switch Transformers","We simplify MoE routing."\n')
+ZOTERO_RDF = """<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns:bib="http://purl.org/net/biblio#" xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:dcterms="http://purl.org/dc/terms/">
+  <bib:Article rdf:about="#item_1">
+    <dc:title>GShard: Scaling Giant Models</dc:title>
+    <dcterms:abstract>Conditional computation and automatic sharding.</dcterms:abstract>
+  </bib:Article>
+</rdf:RDF>"""
+
+
+def test_library_formats(tmp_path):
+    (tmp_path / "lib.bib").write_text(BIBTEX)
+    (tmp_path / "lib.csv").write_text(ZOTERO_CSV)
+    (tmp_path / "lib.rdf").write_text(ZOTERO_RDF)
+    bib = read_library(tmp_path / "lib.bib")
+    assert [i.title for i in bib] == [
+        "Attention Is All You Need",
+        "Outrageously Large Neural Networks: The Sparsely-Gated Mixture-of-Experts Layer"]
+    assert bib[0].abstract.startswith("The dominant sequence transduction models")
+    assert read_library(tmp_path / "lib.csv")[0].abstract == "We simplify MoE routing."
+    assert read_library(tmp_path / "lib.rdf")[0].title == "GShard: Scaling Giant Models"
+
+
+def test_feedback_and_learn_commands(tmp_path):
+    runner = CliRunner()
+    runner.invoke(app, ["init", str(tmp_path)])
+    config = str(tmp_path / "papersift.toml")
+    liked = runner.invoke(app, ["feedback", "arXiv:2604.01234v2", "--like", "-c", config])
+    assert liked.exit_code == 0, liked.output
+    assert "2604.01234: liked. It is not in the store yet" in liked.output
+    (tmp_path / "lib.bib").write_text(BIBTEX)
+    learned = runner.invoke(app, ["learn", "--library", str(tmp_path / "lib.bib"), "-c", config])
+    assert learned.exit_code == 0, learned.output
+    assert "imported 2 papers" in learned.output
+    assert "labels in the store: 2 wanted, 0 not wanted" in learned.output
+    with Store(tmp_path / "out" / "papersift.sqlite") as store:
+        keys = {row[0] for row in store.db.execute("SELECT key FROM labels")}
+    assert "2604.01234" in keys and len(keys) == 3
+    bad = runner.invoke(app, ["feedback", "not-an-id", "--like", "-c", config])
+    assert bad.exit_code == 2 and "is not an arXiv id" in bad.output

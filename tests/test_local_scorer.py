@@ -1,0 +1,170 @@
+"""The local scorer on real papers: offline, deterministic, sensible, and it learns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA
+from papersift.models import Candidate
+from papersift.scoring.encoders import SentenceEncoder, TfidfEncoder
+from papersift.scoring.interests import parse_interests
+from papersift.scoring.local import LocalScorer, LocalSettings
+from papersift.sources.local import paper_from_record
+from papersift.sources.rss import parse_rss
+from papersift.store import Store
+
+DEMO_DAY = Path(__file__).parent.parent / "src" / "papersift" / "demo" / "2026-04-30.jsonl"
+DAY = dt.date(2026, 4, 30)
+INTERESTS = """# Interests
+
+1. Efficiency and compression of large models
+   - Keep: quantization of weights and activations, pruning, KV-cache eviction and compression.
+   - Filter: applying a standard compression method to a medical or vision application.
+
+2. Representation learning
+   - Keep: how neural networks form features, contrastive representation structure.
+
+## Applications to avoid
+- medical imaging, autonomous driving, agriculture
+"""
+
+
+def papers():
+    return [paper_from_record(json.loads(line)) for line in DEMO_DAY.read_text().splitlines()]
+
+
+def by_id(outcome):
+    return {s.paper.arxiv_id: s for s in outcome.scored}
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return SentenceEncoder()
+
+
+def score(tmp_path, encoder, settings: LocalSettings | None = None, day=DAY):
+    with Store(tmp_path / "store.sqlite") as store:
+        scorer = LocalScorer(parse_interests(INTERESTS), encoder, store,
+                             settings or LocalSettings(), day=day)
+        return by_id(scorer.score([Candidate(p) for p in papers()]))
+
+
+def title_of(arxiv_id: str) -> str:
+    return next(p.title for p in papers() if p.arxiv_id == arxiv_id)
+
+
+def find(fragment: str) -> str:
+    return next(p.arxiv_id for p in papers() if fragment in p.title)
+
+
+def test_model_loads_offline_from_the_installed_package():
+    code = ("import socket\n"
+            "def refuse(*a, **k): raise OSError('network is off in this test')\n"
+            "socket.socket.connect = refuse\n"
+            "from papersift.scoring.encoders import SentenceEncoder\n"
+            "v = SentenceEncoder().encode(['sparse mixture of experts'])\n"
+            "print(v.shape)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(1, 384)"
+
+
+def test_a_paper_on_a_topic_outranks_one_from_the_avoid_list(tmp_path, encoder):
+    scores = score(tmp_path, encoder)
+    on_topic = find("Rethinking KV Cache Eviction")
+    avoided = find("Edge AI for Automotive Vulnerable Road User Safety")
+    assert scores[on_topic].relevance >= 8
+    assert scores[on_topic].relevance > scores[avoided].relevance
+    assert "Efficiency and compression" in scores[on_topic].comment
+
+
+def test_results_are_deterministic_and_cover_every_paper(tmp_path, encoder):
+    first = score(tmp_path / "a", encoder)
+    second = score(tmp_path / "b", encoder)
+    assert len(first) == len(papers())
+    assert {k: (v.relevance, v.novelty) for k, v in first.items()} == \
+        {k: (v.relevance, v.novelty) for k, v in second.items()}
+    relevant = sum(1 for s in first.values() if s.relevance >= 8 and s.novelty >= 7)
+    assert 0.05 * len(first) <= relevant <= 0.13 * len(first)  # about an LLM's digest size
+
+
+def test_embeddings_are_computed_once(tmp_path, encoder):
+    score(tmp_path, encoder)
+    with Store(tmp_path / "store.sqlite") as store:
+        count = store.db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    assert count == len(papers())
+
+    class Counting:
+        name = encoder.name
+        calls = 0
+
+        def fit(self, documents):
+            return None
+
+        def encode(self, texts):
+            Counting.calls += len(texts)
+            return encoder.encode(texts)
+
+    score(tmp_path, Counting())
+    assert Counting.calls < 40  # only the interest phrases, no paper again
+
+
+def test_learning_moves_the_ranking_towards_the_labels(tmp_path, encoder):
+    target = find("PiGGO: Physics-Guided Learnable Graph Kalman Filters")
+    before = score(tmp_path / "before", encoder)
+    with Store(tmp_path / "after" / "store.sqlite") as store:
+        # An earlier day: the reader liked graph-learning papers and disliked the rest.
+        earlier = parse_rss((DATA / "arxiv" / "rss-cs.LG-2026-04-14.xml").read_bytes(), "x")[1]
+        store.save_day(dt.date(2026, 4, 14), earlier)
+        graph = [p for p in earlier if re.search(r"\bgraph", p.title, re.IGNORECASE)]
+        assert len(graph) >= 5
+        for paper in earlier[:60]:
+            store.add_label(paper.arxiv_id, "feedback", paper in graph)
+        for paper in graph:
+            store.add_label(paper.arxiv_id, "feedback", True)
+    after = score(tmp_path / "after", encoder)
+    assert after[target].relevance > before[target].relevance
+    assert "ranked by what you kept" in after[target].comment
+
+
+def test_the_learner_never_trains_on_the_day_it_scores(tmp_path, encoder):
+    with Store(tmp_path / "store.sqlite") as store:
+        store.save_day(DAY, papers())
+        for paper in papers()[:40]:
+            store.add_label(paper.arxiv_id, "feedback", paper.arxiv_id.endswith("1"))
+    scores = score(tmp_path, encoder)
+    assert not any("ranked by what you kept" in s.comment for s in scores.values())
+
+
+def test_lexical_fallback_ranks_without_the_extra(tmp_path):
+    scores = score(tmp_path, TfidfEncoder())
+    assert scores[find("Rethinking KV Cache Eviction")].relevance >= 8
+    assert all(s.scorer == "local (tfidf)" for s in scores.values())
+
+
+def test_demo_runs_without_sentence_transformers(tmp_path):
+    code = ("import sys\n"
+            "for name in ('sentence_transformers', 'torch', 'sklearn'):\n"
+            "    sys.modules[name] = None  # as if the local extra were not installed\n"
+            "from papersift.cli import main\n"
+            "sys.argv = ['papersift', 'demo', '--out', sys.argv[1]]\n"
+            "main()")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "demo")],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "papersift[local] is not installed: scoring with TF-IDF" in result.stderr
+    assert "local (tfidf)" in result.stdout
+    digest = (tmp_path / "demo" / "md" / "2026-04" / "2026-04-30.md").read_text()
+    assert "| [local (tfidf)] | Prompt | Completion | Total |" in digest
+    assert "Total arXiv papers: 204" in digest
