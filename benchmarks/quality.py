@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from papersift.config import LocalConfig
 from papersift.scoring.encoders import SentenceEncoder, TfidfEncoder
 from papersift.scoring.interests import parse_interests
-from papersift.scoring.learn import combine, fit
+from papersift.scoring.learn import blend, fit
 from papersift.scoring.relevance import InterestVectors, ZeroShotParams, paper_text, zero_shot
 
 
@@ -102,6 +103,8 @@ def main() -> None:
     parser.add_argument("--days", type=Path, required=True)
     parser.add_argument("--criteria", type=Path, required=True)
     parser.add_argument("--train-days", type=Path)
+    parser.add_argument("--max-seq-length", type=int, default=LocalConfig().max_seq_length,
+                        help="tokens of each paper the model reads (default: papersift's)")
     parser.add_argument("--variants", action="store_true",
                         help="also measure each ingredient of the zero-shot score")
     args = parser.parse_args()
@@ -118,7 +121,7 @@ def main() -> None:
     print(f"training days for the learner: {', '.join(d.name for d in train_days)}")
 
     started = time.perf_counter()
-    encoder = SentenceEncoder()
+    encoder = SentenceEncoder(max_seq_length=args.max_seq_length)
     load_seconds = time.perf_counter() - started
     vectors = InterestVectors.build(interests, encoder)
     embed_started = time.perf_counter()
@@ -133,14 +136,12 @@ def main() -> None:
             for d in scored_days}
     zero_mean = report("zero-shot (all-MiniLM-L6-v2 embeddings)", zero)
 
-    features = np.vstack([combine(d.vectors, zero_shot(d.vectors, vectors).features())
-                          for d in train_days])
     labels = np.concatenate([d.labels for d in train_days])
-    model = fit(features, labels, regularization=0.05)
+    model = fit(np.vstack([d.vectors for d in train_days]), labels)
     learned = {}
     for day in scored_days:
-        day_features = combine(day.vectors, zero_shot(day.vectors, vectors).features())
-        learned[day.name] = metrics(model.decision(day_features), day.labels)
+        ranking = blend(model, day.vectors, zero_shot(day.vectors, vectors).score)
+        learned[day.name] = metrics(ranking, day.labels)
     learned_mean = report(f"learned (logistic regression on {len(labels)} labelled papers "
                           f"of {len(train_days)} earlier days)", learned)
 
@@ -156,15 +157,16 @@ def main() -> None:
     if args.variants:
         print("\nwhat each ingredient buys (zero-shot, mean over scored days)")
         defaults = ZeroShotParams()
+        naive = replace(defaults, whole_topic=1.0, negative=0.0, standardise=False)
         variants = {
-            "whole topic only (naive)": replace(defaults, whole_topic=1.0, negative=0.0),
-            "+ phrase hits": replace(defaults, negative=0.0),
-            "+ negative penalty (default)": defaults,
-            "phrase hits only": replace(defaults, whole_topic=0.0),
-            "top 1 phrase": replace(defaults, top_phrases=1),
-            "top 3 phrases": replace(defaults, top_phrases=3),
-            "negative weight 1.0": replace(defaults, negative=1.0),
-            "negative weight 0.25": replace(defaults, negative=0.25),
+            "naive: whole topic, raw cosine": naive,
+            "+ phrase hits (query expansion)": replace(naive, whole_topic=0.5),
+            "+ negative penalty": replace(naive, whole_topic=0.5, negative=0.4),
+            "+ per-column standardising": defaults,
+            "  (standardised, no phrases)": replace(defaults, whole_topic=1.0),
+            "  (standardised, no penalty)": replace(defaults, negative=0.0),
+            "  (top 1 phrase)": replace(defaults, top_phrases=1),
+            "  (top 3 phrases)": replace(defaults, top_phrases=3),
         }
         for label, params in variants.items():
             values = [metrics(zero_shot(d.vectors, vectors, params).score, d.labels)

@@ -8,6 +8,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,15 +125,22 @@ class S2Server:
         return Response(json.dumps(answer), content_type="application/json")
 
 
-@pytest.fixture
-def s2() -> Iterator[S2Server]:
+@contextmanager
+def own_server() -> Iterator[HTTPServer]:
+    """A loopback HTTP server of its own (the `httpserver` fixture serves arXiv)."""
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
     try:
-        yield S2Server(server)
+        yield server
     finally:
         server.clear()
         server.stop()
+
+
+@pytest.fixture
+def s2() -> Iterator[S2Server]:
+    with own_server() as server:
+        yield S2Server(server)
 
 
 # -- scripted OpenAI-compatible LLM -----------------------------------------------------
@@ -231,13 +239,8 @@ class ScriptedLLM:
 
 @pytest.fixture
 def llm() -> Iterator[ScriptedLLM]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    try:
+    with own_server() as server:
         yield ScriptedLLM(server)
-    finally:
-        server.clear()
-        server.stop()
 
 
 # -- a project folder wired to the servers -----------------------------------------------
