@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,6 +185,15 @@ class Store:
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)
 
+    def _rows_for_ids(self, query: str, leading: tuple[Any, ...], ids: Iterable[str]
+                      ) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``query`` for many ids; ``{ids}`` marks the id list (SQLite caps its size)."""
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            yield from self.db.execute(query.format(ids=",".join("?" * len(chunk))),
+                                       (*leading, *chunk))
+
     # -- papers ---------------------------------------------------------------------
 
     def save_day(self, day: dt.date, papers: Sequence[Paper]) -> None:
@@ -296,16 +305,11 @@ class Store:
 
     def cached_scores(self, ids: Iterable[str], model: str, fingerprint: str
                       ) -> dict[str, CachedScore]:
-        found: dict[str, CachedScore] = {}
-        for chunk in _chunks(list(ids), 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT arxiv_id, relevance, novelty, comment FROM scores"
-                f" WHERE model = ? AND fingerprint = ? AND arxiv_id IN ({marks})",
-                (model, fingerprint, *chunk),
-            )
-            found.update({aid: CachedScore(r, n, c) for aid, r, n, c in rows})
-        return found
+        rows = self._rows_for_ids(
+            "SELECT arxiv_id, relevance, novelty, comment FROM scores"
+            " WHERE model = ? AND fingerprint = ? AND arxiv_id IN ({ids})",
+            (model, fingerprint), ids)
+        return {aid: CachedScore(r, n, c) for aid, r, n, c in rows}
 
     def save_scores(self, model: str, fingerprint: str,
                     scores: dict[str, CachedScore]) -> None:
@@ -320,16 +324,11 @@ class Store:
 
     def cached_title_verdicts(self, ids: Iterable[str], model: str, fingerprint: str
                               ) -> dict[str, bool]:
-        found: dict[str, bool] = {}
-        for chunk in _chunks(list(ids), 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT arxiv_id, keep FROM title_verdicts"
-                f" WHERE model = ? AND fingerprint = ? AND arxiv_id IN ({marks})",
-                (model, fingerprint, *chunk),
-            )
-            found.update({aid: bool(keep) for aid, keep in rows})
-        return found
+        rows = self._rows_for_ids(
+            "SELECT arxiv_id, keep FROM title_verdicts"
+            " WHERE model = ? AND fingerprint = ? AND arxiv_id IN ({ids})",
+            (model, fingerprint), ids)
+        return {aid: bool(keep) for aid, keep in rows}
 
     def save_title_verdicts(self, model: str, fingerprint: str,
                             verdicts: dict[str, bool]) -> None:
@@ -347,16 +346,11 @@ class Store:
                    ) -> dict[str, np.ndarray]:
         """Stored vectors of ``keys`` whose text hash still matches."""
         wanted = dict(zip(keys, hashes, strict=True))
-        found: dict[str, np.ndarray] = {}
-        for chunk in _chunks(list(keys), 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT arxiv_id, text_hash, vector FROM embeddings"
-                f" WHERE model = ? AND arxiv_id IN ({marks})", (model, *chunk))
-            for key, text_hash, blob in rows:
-                if wanted[key] == text_hash:
-                    found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
+        rows = self._rows_for_ids(
+            "SELECT arxiv_id, text_hash, vector FROM embeddings"
+            " WHERE model = ? AND arxiv_id IN ({ids})", (model,), keys)
+        return {key: np.frombuffer(blob, dtype=np.float32)
+                for key, text_hash, blob in rows if wanted[key] == text_hash}
 
     def save_embeddings(self, model: str, rows: Iterable[tuple[str, str, np.ndarray]]) -> None:
         with self._transaction():
@@ -458,8 +452,3 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
