@@ -241,8 +241,10 @@ def _print_summary(result: RunResult) -> None:
     usage = result.run_usage
     table = Table(title=f"papersift digest for {digest.day}", show_header=False,
                   title_justify="left")
+    matched = sum(1 for s in digest.selected if s.scored.candidate.author_match)
     table.add_row("Papers", f"{digest.total} fetched ({digest.source}), "
-                            f"{digest.scanned} scanned, {len(digest.selected)} selected")
+                            f"{digest.scanned} scanned, {len(digest.selected)} selected"
+                            + (f" ({matched} by followed authors)" if matched else ""))
     left_out = sum(digest.filtered_counts.values())
     if left_out:
         table.add_row("Left out", ", ".join(f"{n} {why}" for why, n in

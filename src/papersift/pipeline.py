@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from papersift.models import (
     FetchedDay,
     Filtered,
     NotScored,
+    Paper,
     Scored,
     ScoringOutcome,
     Usage,
@@ -183,7 +184,7 @@ def _run_day(
     return RunResult(digest, written, outcome.usage, store.path)
 
 
-def _authors(config: Config, secrets: Secrets, papers: list, store: Store,
+def _authors(config: Config, secrets: Secrets, papers: Sequence[Paper], store: Store,
              progress: Progress) -> tuple[list[Candidate], list[Filtered]]:
     needs_s2 = config.authors.h_index_gate or any(
         entry.strip().isdigit() for entry in config.authors.follow)

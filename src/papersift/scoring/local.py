@@ -31,7 +31,13 @@ from papersift.scoring.encoders import (
     sentence_transformers_available,
 )
 from papersift.scoring.interests import Interests
-from papersift.scoring.relevance import InterestVectors, paper_text, scale_by_rank, zero_shot
+from papersift.scoring.relevance import (
+    InterestVectors,
+    ZeroShot,
+    paper_text,
+    scale_by_rank,
+    zero_shot,
+)
 from papersift.store import Store
 
 log = logging.getLogger(__name__)
@@ -161,7 +167,7 @@ class LocalScorer:
 
     # -- explanation --------------------------------------------------------------------
 
-    def _comment(self, vectors: InterestVectors, zero, row: int) -> str:
+    def _comment(self, vectors: InterestVectors, zero: ZeroShot, row: int) -> str:
         topic = self.interests.topics[int(zero.best_topic[row])].name
         phrase_index = int(zero.best_phrase[row])
         evidence = vectors.phrases[phrase_index] if phrase_index >= 0 else topic
