@@ -118,7 +118,7 @@ def sentence_transformers_available() -> bool:
 class SentenceEncoder:
     """A sentence-transformers model from a local folder, on the CPU, offline."""
 
-    def __init__(self, model: str = PACKAGED_MODEL, *, max_seq_length: int = 256,
+    def __init__(self, model: str = PACKAGED_MODEL, *, max_seq_length: int = 192,
                  batch_size: int = 32):
         path = packaged_model_path() if model == PACKAGED_MODEL else Path(model).expanduser()
         if path is None or not path.is_dir():

@@ -52,7 +52,7 @@ NOVELTY_SHARES = (0.10, 0.30, 0.50, 0.75, 0.85, 0.90, 0.94, 0.97, 0.99)
 @dataclass(frozen=True)
 class LocalSettings:
     model: str = PACKAGED_MODEL
-    max_seq_length: int = 256
+    max_seq_length: int = 192
     novelty_days: int = 30
     learn: bool = True
     relevance_cutoff: int = 8
