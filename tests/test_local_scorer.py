@@ -168,3 +168,10 @@ def test_demo_runs_without_sentence_transformers(tmp_path):
     digest = (tmp_path / "demo" / "md" / "2026-04" / "2026-04-30.md").read_text()
     assert "| [local (tfidf)] | Prompt | Completion | Total |" in digest
     assert "Total arXiv papers: 204" in digest
+
+
+def test_rank_scale_gives_ties_the_better_score():
+    from papersift.scoring.relevance import scale_by_rank
+    shares = (0.1, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+    assert scale_by_rank([5, 4, 4, 3, 2, 1, 0, 0, 0, 0], shares).tolist() == \
+        [10, 9, 9, 8, 8, 7, 6, 6, 6, 6]

@@ -130,12 +130,9 @@ def scale_by_rank(values: Sequence[float] | np.ndarray, shares: Sequence[float])
     if len(values) == 0:
         return np.zeros(0, dtype=int)
     order = (-values).argsort(kind="stable")
+    descending = -values[order]
     ranks = np.empty(len(values))
-    ranks[order] = np.arange(len(values))
-    # Ties take the rank of their first member.
-    sorted_values = values[order]
-    first = np.searchsorted(-sorted_values, -sorted_values, side="left")
-    ranks[order] = first
+    ranks[order] = np.searchsorted(descending, descending, side="left")  # ties: best rank
     share = (ranks + 1) / len(values)
     scores = np.ones(len(values), dtype=int)
     for index, cumulative in enumerate(shares):
