@@ -250,6 +250,9 @@ INTERESTS = """# What I want to read
 1. Efficient training and inference
    - Relevant: quantization, sparsity, pruning, KV-cache, optimizers.
    - Not relevant: applications of known methods to new domains.
+
+2. World models and exploration
+   - Relevant: model-based reinforcement learning, world models, planning, curiosity.
 """
 
 

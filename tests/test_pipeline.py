@@ -259,3 +259,15 @@ def test_hybrid_sends_only_the_local_top_share_to_the_llm(tmp_path, arxiv, llm):
     assert len(outcomes) == result.digest.total
     picks_reaching = len(set(PICKS) & sent) / len(PICKS)
     assert picks_reaching >= 0.6  # the interests here are not the reference's own
+
+
+def test_selected_papers_are_tagged_with_the_readers_topics(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    run_day(config)
+    data = json.loads((tmp_path / "out" / "json" / "2026-04" / "2026-04-14.json").read_text())
+    topics = {p["title"]: p["topic"] for p in data["papers"].values()}
+    assert topics["Quantization Dominates Rank Reduction for KV-Cache Compression"] == \
+        "Efficient training and inference"
+    assert topics["Zero-shot World Models Are Developmentally Efficient Learners"] == \
+        "World models and exploration"
+    assert "**Topic:** World models and exploration" in digest_text(tmp_path)

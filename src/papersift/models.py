@@ -78,6 +78,7 @@ class Scored:
     novelty: int | None
     comment: str
     scorer: str  # model name, or "author match"
+    topic: str = ""  # the reader's topic it belongs to, when known
 
     @property
     def paper(self) -> Paper:

@@ -26,6 +26,7 @@ from papersift.models import (
     Paper,
     Scored,
     ScoringOutcome,
+    Selected,
     Usage,
 )
 from papersift.progress import NULL_PROGRESS, Progress
@@ -37,6 +38,7 @@ from papersift.scoring.llm import LLMScorer, make_client
 from papersift.scoring.local import LocalScorer, LocalSettings, make_encoder
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import PromptSet
+from papersift.scoring.topics import tag_topics
 from papersift.selection import author_matched, select
 from papersift.sources import fetch_day, keep_announced
 from papersift.store import Store
@@ -156,6 +158,7 @@ def _run_day(
         novelty_cutoff=config.selection.novelty_cutoff,
         author_match_score=config.authors.match_score,
     )
+    selected = _with_topics(selected, prompts, candidates)
     digest = Digest(
         day=fetched.day,
         model=scorer.model,
@@ -208,6 +211,15 @@ def _account_for_all(fetched: FetchedDay, left_out: list[Filtered], scored: list
     if lost:
         log.error("%d papers had no outcome; listed as not scored", len(lost))
     return [*outcome.not_scored, *lost]
+
+
+def _with_topics(selected: list[Selected], prompts: PromptSet,
+                 candidates: Sequence[Candidate]) -> list[Selected]:
+    """Selected papers tagged with the reader's topic they belong to."""
+    context = [f"{c.paper.title}. {c.paper.abstract}" for c in candidates]
+    tagged = tag_topics([s.scored for s in selected], parse_interests(prompts.interests),
+                        context)
+    return [Selected(scored, s.score) for s, scored in zip(selected, tagged, strict=True)]
 
 
 def _reason_group(reason: str) -> str:

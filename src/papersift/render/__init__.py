@@ -78,6 +78,7 @@ def digest_record(digest: Digest) -> dict[str, Any]:
             "NOVELTY": item.scored.novelty,
             "COMMENT": item.scored.comment,
             "rank": rank,
+            "topic": item.scored.topic,
             "author_match": list(item.scored.candidate.matched_authors),
             "categories": list(paper.categories),
             "announce_type": paper.announce_type,

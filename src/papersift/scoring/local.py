@@ -101,8 +101,9 @@ class LocalScorer:
         scored = []
         for row, candidate in enumerate(candidates):
             comment = self._comment(interest_vectors, zero, row)
+            topic = self.interests.topics[int(zero.best_topic[row])].name
             scored.append(Scored(candidate, int(relevance[row]), int(novelty[row]), comment,
-                                 self.model))
+                                 self.model, topic))
         return ScoringOutcome(tuple(scored), (), (), Usage())
 
     # -- vectors ------------------------------------------------------------------------
