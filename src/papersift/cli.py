@@ -29,6 +29,7 @@ from papersift.library import read_library
 from papersift.pipeline import RunResult, run
 from papersift.render import money
 from papersift.scoring.learn import MIN_NEGATIVES, MIN_POSITIVES
+from papersift.site import build_site
 from papersift.sources.common import normalize_arxiv_id
 from papersift.store import Store
 
@@ -110,6 +111,27 @@ def run_command(
         raise typer.Exit(exc.exit_code) from None
     if not quiet:
         _print_summary(result)
+
+
+site_app = typer.Typer(help="The static archive web site.", no_args_is_help=True)
+app.add_typer(site_app, name="site")
+
+
+@site_app.command("build")
+def site_build(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output folder holding json/ (overrides output.dir).")] = None,
+) -> None:
+    """Rebuild the whole site in OUT/site from the JSON digests."""
+    try:
+        folder = out_dir if out_dir is not None else load_config(config).out_dir
+        built = build_site(folder)
+    except PapersiftError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    out.print(f"site of {built.days} days in {built.site_dir} "
+              f"({len(built.written)} files written); open {built.site_dir / 'index.html'}")
 
 
 @app.command()

@@ -123,7 +123,7 @@ class SelectionConfig(_Section):
 
 class OutputConfig(_Section):
     dir: Path = Path("out")
-    formats: list[Literal["md", "json"]] = ["md", "json"]
+    formats: list[Literal["md", "json", "site"]] = ["md", "json", "site"]
     store: Path | None = None
 
 

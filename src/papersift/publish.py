@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from papersift.atomic import write_atomic
 from papersift.models import Digest
 from papersift.render import output_path, render_json, render_markdown
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from papersift.site import build_site
 
 
 def publish(digest: Digest, out_dir: Path, formats: list[str]) -> list[Path]:
@@ -36,10 +21,13 @@ def publish(digest: Digest, out_dir: Path, formats: list[str]) -> list[Path]:
         if _is_latest(out_dir, digest):
             write_atomic(out_dir / "latest.md", markdown)
             written.append(out_dir / "latest.md")
-    if "json" in formats:
+    if "json" in formats or "site" in formats:  # the site is built from the JSON
         path = output_path(out_dir, "json", digest.day)
         write_atomic(path, render_json(digest))
         written.append(path)
+    if "site" in formats:
+        build_site(out_dir, touched=[digest.day])
+        written.append(out_dir / "site" / "index.html")
     return written
 
 

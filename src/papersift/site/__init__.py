@@ -1,0 +1,296 @@
+"""The archive web site: static pages built from the JSON digests in ``OUT/json``.
+
+``OUT/site/`` holds a page per day (Previous Day / Monthly Overview / Next Day, skipping
+days without a digest), a page per month (calendar and best papers) and per year, an
+archive, a search page over the whole archive (its index is a script, so it works from
+any static host and from ``file://``), and Atom feeds of the selected papers, overall
+and per topic. Every link is relative. Text from arXiv or an LLM is HTML-escaped by the
+templates (Jinja2 autoescape); nothing is loaded from another site.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from papersift import __version__
+from papersift.atomic import write_atomic
+from papersift.errors import PapersiftError
+from papersift.render import money
+
+FEED_DAYS = 30
+BEST_OF_MONTH = 12
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    date: dt.date
+    record: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        return f"{self.date:%Y-%m}/{self.date.isoformat()}.html"
+
+    @property
+    def month(self) -> str:
+        return f"{self.date:%Y-%m}"
+
+    @property
+    def month_path(self) -> str:
+        return f"{self.month}/index.html"
+
+    @property
+    def papers(self) -> list[dict[str, Any]]:
+        return list(self.record.get("papers", {}).values())
+
+    @property
+    def count(self) -> int:
+        return len(self.record.get("papers", {}))
+
+
+@dataclass
+class MonthEntry:
+    year: int
+    number: int
+    days: list[DayEntry] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.year:04d}-{self.number:02d}"
+
+    @property
+    def label(self) -> str:
+        return f"{calendar.month_name[self.number]} {self.year}"
+
+    @property
+    def path(self) -> str:
+        return f"{self.key}/index.html"
+
+    @property
+    def year_path(self) -> str:
+        return f"{self.year:04d}/index.html"
+
+    @property
+    def paper_count(self) -> int:
+        return sum(d.count for d in self.days)
+
+
+@dataclass
+class YearEntry:
+    year: int
+    months: list[MonthEntry] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"{self.year:04d}/index.html"
+
+    @property
+    def day_count(self) -> int:
+        return sum(len(m.days) for m in self.months)
+
+    @property
+    def paper_count(self) -> int:
+        return sum(m.paper_count for m in self.months)
+
+
+@dataclass(frozen=True)
+class SiteBuild:
+    site_dir: Path
+    written: list[Path]
+    days: int
+
+
+class SiteError(PapersiftError):
+    """A digest JSON file cannot be read."""
+
+
+def load_days(out_dir: Path) -> list[DayEntry]:
+    """Every day's digest record under ``OUT/json``, oldest first."""
+    days = []
+    for path in sorted((out_dir / "json").glob("*/*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            days.append(DayEntry(dt.date.fromisoformat(record["date"]), record))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SiteError(f"{path}: not a papersift digest ({exc})") from None
+    return sorted(days, key=lambda d: d.date)
+
+
+def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None) -> SiteBuild:
+    """Write ``OUT/site``. With ``touched`` days, rewrite only the pages they affect."""
+    site = out_dir / "site"
+    days = load_days(out_dir)
+    months = _months(days)
+    years = _years(months)
+    env = _environment()
+    context = {"version": __version__}
+    writer = _Writer(site)
+
+    touched_days = set(touched) if touched is not None else {d.date for d in days}
+    index = {d.date: i for i, d in enumerate(days)}
+    for position in sorted({p for t in touched_days if t in index
+                            for p in (index[t] - 1, index[t], index[t] + 1)
+                            if 0 <= p < len(days)}):
+        day = days[position]
+        writer.write(day.path, env.get_template("day.html.j2").render(
+            root="../", day=day, run=day.record.get("run", {}),
+            usage=day.record.get("run", {}).get("usage", {}),
+            papers=day.papers, not_scored=day.record.get("not_scored", []),
+            prompts=day.record.get("prompts"),
+            prev=days[position - 1] if position > 0 else None,
+            next=days[position + 1] if position + 1 < len(days) else None, **context))
+
+    month_list = list(months.values())
+    touched_months = {f"{t:%Y-%m}" for t in touched_days}
+    for position, month in enumerate(month_list):
+        neighbours = {m.key for m in month_list[max(0, position - 1):position + 2]}
+        if touched is not None and not (neighbours & touched_months):
+            continue
+        overview = f"{month.key}/overview.html"
+        writer.write(month.path, env.get_template("month.html.j2").render(
+            root="../", month=month, calendar=_calendar(month), best=_best(month),
+            overview=overview if (site / overview).exists() else None,
+            prev=month_list[position - 1] if position > 0 else None,
+            next=month_list[position + 1] if position + 1 < len(month_list) else None,
+            **context))
+    for year in years:
+        writer.write(year.path, env.get_template("year.html.j2").render(
+            root="../", year=year, **context))
+    writer.write("archive.html", env.get_template("archive.html.j2").render(
+        root="", years=list(reversed(years)), **context))
+    writer.write("index.html", env.get_template("index.html.j2").render(
+        root="", latest=days[-1] if days else None, **context))
+    writer.write("search.html", env.get_template("search.html.j2").render(root="", **context))
+    writer.write("assets/search-index.js", _search_index(days))
+    for name in ("style.css", "search.js"):
+        asset = resources.files("papersift.site").joinpath(f"assets/{name}")
+        writer.write(f"assets/{name}", asset.read_text(encoding="utf-8"))
+    recent = days[-FEED_DAYS:]
+    writer.write("feed.xml", atom_feed(recent, "papersift: selected papers", "feed.xml"))
+    for topic in sorted({p.get("topic") for d in recent for p in d.papers if p.get("topic")}):
+        path = f"feeds/{slug(topic)}.xml"
+        writer.write(path, atom_feed(recent, f"papersift: {topic}", path, topic=topic))
+    return SiteBuild(site, writer.written, len(days))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "topic"
+
+
+def atom_feed(days: list[DayEntry], title: str, self_path: str, *,
+              topic: str | None = None) -> str:
+    """An Atom 1.0 feed of the selected papers of ``days`` (newest first)."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = title
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = f"urn:papersift:{slug(title)}"
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_path)
+    newest = days[-1].date if days else dt.date(1970, 1, 1)
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = _stamp(newest)
+    ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = "papersift"
+    for day in reversed(days):
+        for paper in day.papers:
+            if topic is not None and paper.get("topic") != topic:
+                continue
+            entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+            ET.SubElement(entry, f"{{{ATOM}}}title").text = paper["title"]
+            ET.SubElement(entry, f"{{{ATOM}}}id").text = \
+                f"urn:papersift:{day.date.isoformat()}:{paper['arxiv_id']}"
+            ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=paper["abs_url"])
+            ET.SubElement(entry, f"{{{ATOM}}}updated").text = _stamp(day.date)
+            for name in paper.get("authors", []):
+                author = ET.SubElement(entry, f"{{{ATOM}}}author")
+                ET.SubElement(author, f"{{{ATOM}}}name").text = name
+            if paper.get("topic"):
+                ET.SubElement(entry, f"{{{ATOM}}}category", term=paper["topic"])
+            summary = paper.get("COMMENT", "")
+            if paper.get("RELEVANCE") is not None:
+                summary += f" (relevance {paper['RELEVANCE']}, novelty {paper['NOVELTY']})"
+            ET.SubElement(entry, f"{{{ATOM}}}summary").text = \
+                f"{summary}\n\n{paper.get('abstract', '')}".strip()
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode")
+
+
+def _stamp(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def _search_index(days: list[DayEntry]) -> str:
+    entries = [
+        {"id": p["arxiv_id"], "t": p["title"], "a": ", ".join(p.get("authors", [])),
+         "c": p.get("COMMENT", ""), "g": p.get("topic", ""), "d": day.date.isoformat(),
+         "u": f"{day.path}#arxiv-{p['arxiv_id']}"}
+        for day in days for p in day.papers
+    ]
+    text = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
+    # Inert inside a script: no markup, no line separators that end a JS string.
+    text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return f"window.PAPERSIFT_INDEX = {text};\n"
+
+
+def _months(days: list[DayEntry]) -> dict[str, MonthEntry]:
+    months: dict[str, MonthEntry] = {}
+    for day in days:
+        month = months.setdefault(day.month, MonthEntry(day.date.year, day.date.month))
+        month.days.append(day)
+    return months
+
+
+def _years(months: dict[str, MonthEntry]) -> list[YearEntry]:
+    years: dict[int, YearEntry] = {}
+    for month in months.values():
+        years.setdefault(month.year, YearEntry(month.year)).months.append(month)
+    return list(years.values())
+
+
+def _calendar(month: MonthEntry) -> list[dict[str, Any] | None]:
+    by_day = {d.date.day: d for d in month.days}
+    first_weekday, length = calendar.monthrange(month.year, month.number)
+    cells: list[dict[str, Any] | None] = [None] * first_weekday
+    cells += [{"number": n, "day": by_day.get(n)} for n in range(1, length + 1)]
+    return cells
+
+
+def _best(month: MonthEntry) -> list[dict[str, Any]]:
+    papers = [{**p, "date": d.date.isoformat(), "path": f"{d.path}#arxiv-{p['arxiv_id']}"}
+              for d in month.days for p in d.papers]
+    papers.sort(key=lambda p: (-(p.get("SCORE") or 0), -(p.get("RELEVANCE") or 0), p["date"]))
+    return papers[:BEST_OF_MONTH]
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("papersift.site", "templates"),
+                      autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = money
+    return env
+
+
+class _Writer:
+    """Writes pages atomically, and only when their text changed."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.written: list[Path] = []
+
+    def write(self, relative: str, text: str) -> None:
+        path = self.root / relative
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return
+        except OSError:
+            pass
+        write_atomic(path, text)
+        self.written.append(path)
