@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
-from conftest import DATA
 
+from conftest import DATA
 from papersift.models import Candidate, Digest, Prompts, Scored, Selected, Usage
 from papersift.publish import publish
 from papersift.site import build_site

@@ -1,4 +1,5 @@
-"""``papersift demo``: the whole pipeline, offline, on real arXiv days bundled with the package.
+"""``papersift demo``: the whole pipeline, offline, on three real arXiv days bundled with
+the package (2026-04-20, -27 and -30: a gap between them shows the site's navigation).
 
 The days are complete cs.LG + cs.AI listings (arXiv metadata is CC0); the interests are
 papersift's starter ``interests.md``. Scoring is local: no key, no network.
@@ -18,8 +19,9 @@ from papersift.config import (
     ScoringConfig,
     Secrets,
 )
-from papersift.pipeline import RunResult, run
+from papersift.pipeline import RunResult, run, scorer_factory_for
 from papersift.progress import NULL_PROGRESS, Progress
+from papersift.scoring.prompts import PromptSet
 
 
 def bundled_days() -> list[Path]:
@@ -35,7 +37,9 @@ def run_demo(out_dir: Path, progress: Progress = NULL_PROGRESS) -> list[RunResul
     if not interests.exists():
         shutil.copyfile(str(resources.files("papersift.starter").joinpath("interests.md")),
                         interests)
+    secrets = Secrets(None, None, None)
     results = []
+    factory = None
     for day_file in bundled_days():
         config = Config(
             arxiv=ArxivConfig(source="file", file=day_file),
@@ -44,5 +48,9 @@ def run_demo(out_dir: Path, progress: Progress = NULL_PROGRESS) -> list[RunResul
             output=OutputConfig(dir=out_dir),
             base_dir=out_dir,
         )
-        results.append(run(config, secrets=Secrets(None, None, None), progress=progress))
+        if factory is None:  # load the model once for all days
+            factory = scorer_factory_for(config, secrets, PromptSet.from_config(config),
+                                         progress)
+        results.append(run(config, secrets=secrets, progress=progress,
+                           scorer_factory=factory))
     return results
