@@ -1,0 +1,107 @@
+"""The archive site in a real browser: Chromium from Debian, driven by Playwright,
+against the built site served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from papersift.publish import publish
+from test_site import build_archive, digest_for, real_papers
+
+CHROMIUM = os.environ.get("PAPERSIFT_CHROMIUM") or shutil.which("chromium") or ""
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+
+if not CHROMIUM and not os.environ.get("PAPERSIFT_REQUIRE_BROWSER"):
+    pytest.skip("no Chromium here (apt-get install chromium); .ci/run installs it",
+                allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api")
+
+HOSTILE = "Hostile <img src=x onerror=\"window.pwned=1\"> <script>window.pwned=2</script>"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        return None
+
+
+@pytest.fixture
+def site(tmp_path):
+    build_archive(tmp_path)
+    paper = real_papers()[30]
+    hostile = type(paper)(**{**paper.__dict__, "title": HOSTILE})
+    publish(digest_for(dt.date(2026, 4, 17), [hostile]), tmp_path, ["json", "site"])
+    handler = functools.partial(QuietHandler, directory=str(tmp_path / "site"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def page():
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        try:
+            yield browser.new_page(viewport={"width": 1100, "height": 900})
+        finally:
+            browser.close()
+
+
+def test_navigate_days_across_a_gap_month_and_search(site, page):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(site + "index.html")
+    page.wait_for_url("**/2026-04-17.html")
+    assert page.locator("h1").inner_text() == "Personalized Daily arXiv Papers 2026-04-17"
+
+    page.get_by_role("link", name="← Previous Day 2026-04-16").click()
+    page.get_by_role("link", name="← Previous Day 2026-04-14").click()  # the 15th is skipped
+    assert page.url.endswith("/2026-04/2026-04-14.html")
+    page.get_by_role("link", name="Next Day 2026-04-16 →").click()
+    assert page.url.endswith("/2026-04/2026-04-16.html")
+
+    page.get_by_role("link", name="Monthly Overview 2026-04").click()
+    assert page.locator("h1").inner_text() == "Monthly Overview April 2026"
+    assert page.get_by_role("link", name="14 · 3").is_visible()
+
+    wanted = real_papers()[4]  # a paper of 2026-04-14
+    author = wanted.authors[-1]
+    page.get_by_role("searchbox").fill(author)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/search.html?q=*")
+    page.get_by_role("link", name=wanted.title).first.click()
+    assert page.url.endswith(f"/2026-04/2026-04-14.html#arxiv-{wanted.arxiv_id}")
+    card = page.locator(f'[id="arxiv-{wanted.arxiv_id}"]')
+    assert card.is_visible()
+    assert author in card.inner_text()
+    assert not dialogs
+
+
+def test_a_malicious_title_stays_inert_text(site, page):
+    page.goto(site + "2026-04/2026-04-17.html")
+    heading = page.locator("article h2").first
+    assert HOSTILE in heading.inner_text()
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("article img").count() == 0
+    page.goto(site + "search.html?q=hostile")
+    assert page.locator("#status").inner_text() == "1 paper for \u201chostile\u201d"
+    assert page.evaluate("window.pwned") is None
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(site + "2026-04/2026-04-17.html")
+    page.screenshot(path=str(ARTIFACTS / "day-page.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(site + "2026-04/index.html")
+    page.screenshot(path=str(ARTIFACTS / "month-page-375px.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
