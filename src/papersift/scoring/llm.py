@@ -79,14 +79,11 @@ class LLMScorer:
         progress: Progress = NULL_PROGRESS,
         sleep: Callable[[float], None] | None = None,
     ):
-        self.config, self.prompts, self.client = config, prompts, client
-        self.store, self.run_id, self.prices = store, run_id, prices
+        self.config, self.prompts = config, prompts
+        self.store, self.run_id = store, run_id
         self.progress = progress
-        self.sleep = sleep
         self.usage = Usage()
-        self.pacer = Pacer(60.0 / config.requests_per_minute if config.requests_per_minute else 0)
-        self.policy = RetryPolicy(config.request_attempts, config.backoff_seconds,
-                                  config.max_backoff_seconds)
+        self.chat = Chat(config, client, prices, sleep=sleep)
 
     @property
     def model(self) -> str:
@@ -202,10 +199,27 @@ class LLMScorer:
             size = max(1, size // 2)
         return size
 
-    # -- one request ----------------------------------------------------------------------
-
     def _ask(self, stage: str, system: str, user: str) -> Answer:
-        """One chat completion with retries; its usage is recorded even if unparseable."""
+        """One request; its usage is recorded in the store even if the answer is unusable."""
+        answer = self.chat.ask(system, user)
+        self.usage.add(answer.usage)
+        self.store.record_request(self.run_id, stage, answer.usage)
+        return answer
+
+
+class Chat:
+    """One chat completion at a time: pacing, retries with backoff, usage and its cost."""
+
+    def __init__(self, config: LLMConfig, client: openai.OpenAI, prices: PriceTable, *,
+                 sleep: Callable[[float], None] | None = None):
+        self.config, self.client, self.prices, self.sleep = config, client, prices, sleep
+        self.model = config.model
+        self.pacer = Pacer(60.0 / config.requests_per_minute if config.requests_per_minute else 0)
+        self.policy = RetryPolicy(config.request_attempts, config.backoff_seconds,
+                                  config.max_backoff_seconds)
+
+    def ask(self, system: str, user: str) -> Answer:
+        """The answer's text and usage; ``RequestFailed`` once the retries are spent."""
         retrying = Retrying(
             stop=stop_after_attempt(self.policy.attempts),
             wait=backoff_wait(self.policy),
@@ -218,12 +232,9 @@ class LLMScorer:
             response = retrying(self._send, system, user)
         except _Transient as exc:
             raise RequestFailed(f"{exc} after {self.policy.attempts} attempts") from None
-        usage = self._usage_of(response)
-        self.usage.add(usage)
-        self.store.record_request(self.run_id, stage, usage)
         choices = getattr(response, "choices", None) or []
         text = (choices[0].message.content or "") if choices else ""
-        return Answer(text, usage)
+        return Answer(text, self._usage_of(response))
 
     def _send(self, system: str, user: str) -> Any:
         self.pacer.wait()
