@@ -195,7 +195,15 @@ class ScriptedLLM:
             return Response(json.dumps({"error": {"message": f"scripted {fault}"}}),
                             status=int(fault), headers=headers, content_type="application/json")
         titles = dict(re.findall(r'<paper id="([^"]+)">\nTitle: (.*)', user))
-        text = self._title_answer(ids, titles) if stage == "title" else self._scores(ids)
+        if "monthly overview" in system:
+            self.requests[-1].stage = "monthly"
+            topics = re.findall(r"^## (.+)$", user, flags=re.MULTILINE)
+            cited = re.findall(r"\[([0-9.]+)\]", user)[0]
+            text = json.dumps({t: f"This month in {t}: see [{cited}]." for t in topics})
+        elif stage == "title":
+            text = self._title_answer(ids, titles)
+        else:
+            text = self._scores(ids)
         style = fault if fault in ("fenced", "chatty") else self.style
         if fault == "empty":
             text = ""

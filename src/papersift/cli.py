@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -26,9 +27,12 @@ from papersift.config import CONFIG_FILENAME, Secrets, load_config
 from papersift.demo import run_demo
 from papersift.errors import NoAnnouncements, PapersiftError
 from papersift.library import read_library
-from papersift.pipeline import RunResult, run
+from papersift.monthly import overview_of, summarise, write_overview
+from papersift.pipeline import RunResult, chosen_scorer, run
 from papersift.render import money
 from papersift.scoring.learn import MIN_NEGATIVES, MIN_POSITIVES
+from papersift.scoring.llm import Chat, make_client
+from papersift.scoring.pricing import PriceTable
 from papersift.site import build_site
 from papersift.sources.common import normalize_arxiv_id
 from papersift.store import Store
@@ -132,6 +136,43 @@ def site_build(
         raise typer.Exit(exc.exit_code) from None
     out.print(f"site of {built.days} days in {built.site_dir} "
               f"({len(built.written)} files written); open {built.site_dir / 'index.html'}")
+
+
+@app.command()
+def monthly(
+    month: Annotated[str, typer.Argument(help="The month, YYYY-MM.")],
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output folder (overrides output.dir).")] = None,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write the month's overview of selected papers by topic (LLM-written when one is set)."""
+    secrets = Secrets.from_env()
+    _setup_logging(verbose, quiet, secrets)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        err.print(f"[red]error:[/] {month!r}: expected YYYY-MM")
+        raise typer.Exit(2)
+    try:
+        cfg = load_config(config)
+        if out_dir is not None:
+            cfg = cfg.with_out_dir(out_dir)
+        overview = overview_of(cfg.out_dir, month)
+        if chosen_scorer(cfg, secrets) in ("llm", "hybrid"):
+            chat = Chat(cfg.llm, make_client(cfg.llm, secrets), PriceTable(cfg.pricing))
+            with Store(cfg.store_path) as store:
+                overview = summarise(overview, chat, store)
+        written = write_overview(overview, cfg.out_dir)
+    except PapersiftError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    if not quiet:
+        how = (f"summarised by {overview.model}, {overview.usage.total_tokens} tokens, "
+               f"{money(overview.usage.total_cost)}") if overview.model else "no LLM"
+        out.print(f"{month}: {overview.paper_count} papers in {len(overview.topics)} topics "
+                  f"({how})")
+        for path in written:
+            out.print(f"wrote {path}")
 
 
 @app.command()

@@ -119,7 +119,11 @@ _M2_LOCAL_SCORER = """
         );
 """
 
-MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER]
+_M3_RUN_KINDS = """
+        ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'daily';  -- daily | monthly
+"""
+
+MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER, _M3_RUN_KINDS]
 
 
 def _now() -> str:
@@ -229,10 +233,10 @@ class Store:
 
     # -- runs and usage ---------------------------------------------------------------
 
-    def start_run(self, day: dt.date) -> int:
+    def start_run(self, day: dt.date, kind: str = "daily") -> int:
         cursor = self.db.execute(
-            "INSERT INTO runs (day, model, started_at) VALUES (?, '', ?)",
-            (day.isoformat(), _now()),
+            "INSERT INTO runs (day, model, started_at, kind) VALUES (?, '', ?, ?)",
+            (day.isoformat(), _now(), kind),
         )
         return int(cursor.lastrowid or 0)
 
@@ -272,7 +276,7 @@ class Store:
                    sum(r.prompt_cost), sum(r.completion_cost),
                    sum(r.prompt_cost IS NULL), sum(r.completion_cost IS NULL)
             FROM llm_requests r JOIN runs ON runs.id = r.run_id
-            WHERE runs.day = ? AND runs.model = ?
+            WHERE runs.day = ? AND runs.model = ? AND runs.kind = 'daily'
             """,
             (day.isoformat(), model),
         ).fetchone()

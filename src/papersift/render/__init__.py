@@ -30,7 +30,8 @@ def money(value: float | None) -> str:
     return f"${value:.2g}" if value >= 1e-4 else "<$0.0001"
 
 
-def _environment() -> Environment:
+def markdown_environment() -> Environment:
+    """The Jinja2 environment of the Markdown templates (``md`` and ``money`` filters)."""
     env = Environment(
         loader=PackageLoader("papersift.render", "templates"),
         undefined=StrictUndefined,
@@ -46,7 +47,7 @@ def _environment() -> Environment:
 
 def render_markdown(digest: Digest) -> str:
     """The digest as Markdown."""
-    template = _environment().get_template("digest.md.j2")
+    template = markdown_environment().get_template("digest.md.j2")
     text = template.render(
         day=digest.day.isoformat(),
         model=digest.model,

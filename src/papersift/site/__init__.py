@@ -118,7 +118,7 @@ class SiteError(PapersiftError):
 def load_days(out_dir: Path) -> list[DayEntry]:
     """Every day's digest record under ``OUT/json``, oldest first."""
     days = []
-    for path in sorted((out_dir / "json").glob("*/*.json")):
+    for path in sorted((out_dir / "json").glob("*/????-??-??.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
             days.append(DayEntry(dt.date.fromisoformat(record["date"]), record))
@@ -133,7 +133,7 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None) -> Si
     days = load_days(out_dir)
     months = _months(days)
     years = _years(months)
-    env = _environment()
+    env = site_environment()
     context = {"version": __version__}
     writer = _Writer(site)
 
@@ -270,7 +270,8 @@ def _best(month: MonthEntry) -> list[dict[str, Any]]:
     return papers[:BEST_OF_MONTH]
 
 
-def _environment() -> Environment:
+def site_environment() -> Environment:
+    """The Jinja2 environment of the site's HTML templates (autoescaped)."""
     env = Environment(loader=PackageLoader("papersift.site", "templates"),
                       autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
