@@ -167,6 +167,7 @@ class ScriptedLLM:
     faults: deque[str] = field(default_factory=deque)
     omit: set[str] = field(default_factory=set)
     fail_ids: set[str] = field(default_factory=set)
+    latency: float = 0.0  # seconds each answer takes, like a slow model
     style: str = "plain"
     cached_tokens: int = 0
 
@@ -183,6 +184,8 @@ class ScriptedLLM:
 
     def _handle(self, request: Request) -> Response:
         body = request.get_json()
+        if self.latency:
+            time.sleep(self.latency)
         system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
         stage = "title" if "Titles of" in user else "abstract"
         ids = PAPER_ID.findall(user)

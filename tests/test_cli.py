@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import PICKS, SECRET_KEY, write_project
@@ -79,3 +82,33 @@ def test_version_and_help(tmp_path):
     helped = papersift("run", "--help", cwd=tmp_path)
     for option in ("--config", "--date", "--out", "--verbose", "--quiet"):
         assert option in helped.stdout
+
+
+def test_a_killed_run_resumes_without_paying_twice(tmp_path, arxiv, llm):
+    """SIGKILL mid-run: what was scored stays scored, the rerun sends only the rest."""
+    llm.latency = 0.05
+    write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_BASE_URL"}
+    env["OPENAI_API_KEY"] = SECRET_KEY
+    process = subprocess.Popen([sys.executable, "-m", "papersift", "run", "-q"], cwd=tmp_path,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(llm.requests) < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert 10 <= len(llm.requests) < 42  # killed mid-run (663 papers need 42 batches)
+
+    with sqlite3.connect(tmp_path / "out" / "papersift.sqlite") as db:
+        saved = {row[0] for row in db.execute("SELECT arxiv_id FROM scores")}
+    assert len(saved) >= 9 * 16  # every batch answered before the kill was committed
+    before = len(llm.requests)
+    llm.latency = 0.0
+    again = papersift("run", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
+    assert again.returncode == 0, again.stderr
+    resent = {i for r in llm.requests[before:] for i in r.ids}
+    assert not resent & saved
+    assert len(resent) + len(saved) == 663
+    digest = (tmp_path / "out" / "md" / "2026-04" / "2026-04-14.md").read_text()
+    assert f"Total relevant papers: {len(PICKS)}" in digest
+    assert "Not scored" not in digest

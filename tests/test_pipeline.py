@@ -271,3 +271,30 @@ def test_selected_papers_are_tagged_with_the_readers_topics(tmp_path, arxiv, llm
     assert topics["Zero-shot World Models Are Developmentally Efficient Learners"] == \
         "World models and exploration"
     assert "**Topic:** World models and exploration" in digest_text(tmp_path)
+
+
+def test_a_token_budget_stops_sending_and_lists_the_rest(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        "[llm]\ntitle_pass = false\nmax_tokens_per_run = 20000\n"))
+    result = run_day(config)
+    usage = result.run_usage
+    assert usage.total_tokens >= 20000
+    # No request starts after the limit: dropping the last one leaves us under it.
+    assert usage.total_tokens - usage.total_tokens / usage.requests < 20000
+    budget = [n for n in result.digest.not_scored if n.reason.startswith("budget:")]
+    scored_ids = {s.paper.arxiv_id for s in result.digest.selected}
+    assert budget and len(budget) + usage.requests * 16 >= 663
+    assert not scored_ids & {n.paper.arxiv_id for n in budget}
+    text = digest_text(tmp_path)
+    assert f"## Not scored (budget) ({len(budget)})" in text
+    assert "the run's limit of 20000 tokens was reached" in text
+    # Raising the limit and running again scores exactly the papers left over.
+    sent = {i for r in llm.requests for i in r.ids}
+    config.write_text(config.read_text().replace("max_tokens_per_run = 20000",
+                                                 "max_tokens_per_run = 0"))
+    again = run_day(config)
+    assert not again.digest.not_scored
+    resent = {i for r in llm.requests[len(llm.requests) - again.run_usage.requests:]
+              for i in r.ids}
+    assert resent == {n.paper.arxiv_id for n in budget}
+    assert not resent & sent

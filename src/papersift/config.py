@@ -91,6 +91,10 @@ class LLMConfig(_Section):
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
     max_abstract_chars: Annotated[int, Field(ge=200)] = 2500
+    # Per-run spending limits (0 = none): once reached, no more requests are sent and the
+    # papers left are listed under "Not scored (budget)".
+    max_tokens_per_run: Annotated[int, Field(ge=0)] = 0
+    max_cost_per_run: Annotated[float, Field(ge=0)] = 0.0
 
 
 class ScoringConfig(_Section):

@@ -42,6 +42,7 @@ def markdown_environment() -> Environment:
     )
     env.filters["md"] = md_escape
     env.filters["money"] = money
+    env.tests["budget_reason"] = lambda reason: str(reason).startswith("budget:")
     return env
 
 

@@ -44,6 +44,13 @@ class RequestFailed(Exception):
     """A request that failed for good; the batch's papers stay unscored this round."""
 
 
+class OverBudget(Exception):
+    """The run reached its token or cost limit: no further request is sent."""
+
+
+BUDGET_REASON = "budget"
+
+
 @dataclass(frozen=True)
 class Answer:
     text: str
@@ -84,6 +91,7 @@ class LLMScorer:
         self.progress = progress
         self.usage = Usage()
         self.chat = Chat(config, client, prices, sleep=sleep)
+        self._warned_cost = False
 
     @property
     def model(self) -> str:
@@ -128,6 +136,8 @@ class LLMScorer:
                 answer = self._ask("title", system,
                                    self.prompts.title_user([c.paper for c in batch]))
                 drop = parse_id_list(answer.text, batch_ids)
+            except OverBudget:
+                break  # the papers left go on to scoring, which lists them as over budget
             except RequestFailed as exc:
                 log.warning("title pass batch failed (%s); its papers go on to scoring", exc)
                 drop = None
@@ -154,8 +164,9 @@ class LLMScorer:
         rounds = 1 + self.config.retries
         task = self.progress.start("Scoring abstracts", total=len(remaining))
         system = self.prompts.scoring_system()
+        over_budget: list[Candidate] = []
         for round_number in range(1, rounds + 1):
-            if not remaining:
+            if not remaining or over_budget:
                 break
             if round_number > 1:
                 log.info("round %d: %d papers unanswered, retrying in batches of %d",
@@ -167,6 +178,11 @@ class LLMScorer:
                 try:
                     answer = self._ask("abstract", system,
                                        self.prompts.scoring_user([c.paper for c in batch]))
+                except OverBudget as exc:
+                    over_budget = [*unanswered, *remaining[start:]]
+                    reasons.update(dict.fromkeys(
+                        (c.paper.arxiv_id for c in over_budget), f"{BUDGET_REASON}: {exc}"))
+                    break
                 except RequestFailed as exc:
                     unanswered += batch
                     reasons.update(dict.fromkeys(batch_ids, f"request failed: {exc}"))
@@ -189,7 +205,8 @@ class LLMScorer:
         for aid in scores:
             reasons.pop(aid, None)
         rounds_text = f"{rounds} round{'s' * (rounds > 1)}"
-        return scores, {aid: f"{why}; unscored after {rounds_text}"
+        return scores, {aid: why if why.startswith(BUDGET_REASON)
+                        else f"{why}; unscored after {rounds_text}"
                         for aid, why in reasons.items()}
 
     def _first_batch_size(self, count: int) -> int:
@@ -201,10 +218,25 @@ class LLMScorer:
 
     def _ask(self, stage: str, system: str, user: str) -> Answer:
         """One request; its usage is recorded in the store even if the answer is unusable."""
+        self._check_budget()
         answer = self.chat.ask(system, user)
         self.usage.add(answer.usage)
         self.store.record_request(self.run_id, stage, answer.usage)
         return answer
+
+
+    def _check_budget(self) -> None:
+        limit_tokens = self.config.max_tokens_per_run
+        if limit_tokens and self.usage.total_tokens >= limit_tokens:
+            raise OverBudget(f"the run's limit of {limit_tokens} tokens was reached")
+        limit_cost = self.config.max_cost_per_run
+        cost = self.usage.total_cost
+        if limit_cost and cost is not None and cost >= limit_cost:
+            raise OverBudget(f"the run's limit of ${limit_cost:.2f} was reached")
+        if limit_cost and cost is None and not self._warned_cost:
+            self._warned_cost = True
+            log.warning("llm.max_cost_per_run cannot apply: the price of %s is unknown "
+                        "(add it under [pricing])", self.model)
 
 
 class Chat:
