@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -128,7 +129,7 @@ class S2Server:
 @contextmanager
 def own_server() -> Iterator[HTTPServer]:
     """A loopback HTTP server of its own (the `httpserver` fixture serves arXiv)."""
-    server = HTTPServer(host="127.0.0.1", port=0)
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     try:
         yield server
@@ -168,6 +169,9 @@ class ScriptedLLM:
     omit: set[str] = field(default_factory=set)
     fail_ids: set[str] = field(default_factory=set)
     latency: float = 0.0  # seconds each answer takes, like a slow model
+    in_flight: int = 0
+    most_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
     style: str = "plain"
     cached_tokens: int = 0
 
@@ -183,11 +187,22 @@ class ScriptedLLM:
         return [r for r in self.requests if r.stage == stage]
 
     def _handle(self, request: Request) -> Response:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return self._answer(request)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _answer(self, request: Request) -> Response:
         body = request.get_json()
         if self.latency:
             time.sleep(self.latency)
         system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
-        stage = "title" if "Titles of" in user else "abstract"
+        stage = ("monthly" if "monthly overview" in system
+                 else "title" if "Titles of" in user else "abstract")
         ids = PAPER_ID.findall(user)
         self.requests.append(LLMRequest(stage, ids, body, dict(request.headers)))
         fault = self.faults.popleft() if self.faults else None
@@ -198,8 +213,7 @@ class ScriptedLLM:
             return Response(json.dumps({"error": {"message": f"scripted {fault}"}}),
                             status=int(fault), headers=headers, content_type="application/json")
         titles = dict(re.findall(r'<paper id="([^"]+)">\nTitle: (.*)', user))
-        if "monthly overview" in system:
-            self.requests[-1].stage = "monthly"
+        if stage == "monthly":
             topics = re.findall(r"^## (.+)$", user, flags=re.MULTILINE)
             cited = re.findall(r"\[([0-9.]+)\]", user)[0]
             text = json.dumps({t: f"This month in {t}: see [{cited}]." for t in topics})

@@ -87,6 +87,8 @@ class LLMConfig(_Section):
     backoff_seconds: Annotated[float, Field(ge=0)] = 2.0
     max_backoff_seconds: Annotated[float, Field(ge=0)] = 60.0
     requests_per_minute: Annotated[int, Field(ge=0)] = 0
+    tokens_per_minute: Annotated[int, Field(ge=0)] = 0
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
     timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None

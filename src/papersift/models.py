@@ -118,6 +118,15 @@ class Usage:
             return None
         return self.prompt_cost + self.completion_cost
 
+    def subtract(self, other: Usage) -> None:
+        """Take back an ``add`` (an estimate replaced by real usage)."""
+        self.requests -= other.requests
+        self.prompt_tokens -= other.prompt_tokens
+        self.cached_tokens -= other.cached_tokens
+        self.completion_tokens -= other.completion_tokens
+        self.prompt_cost = _add_cost(self.prompt_cost, _negate(other.prompt_cost))
+        self.completion_cost = _add_cost(self.completion_cost, _negate(other.completion_cost))
+
     def add(self, other: Usage) -> None:
         """Accumulate another usage into this one (unknown cost stays unknown)."""
         self.requests += other.requests
@@ -126,6 +135,10 @@ class Usage:
         self.completion_tokens += other.completion_tokens
         self.prompt_cost = _add_cost(self.prompt_cost, other.prompt_cost)
         self.completion_cost = _add_cost(self.completion_cost, other.completion_cost)
+
+
+def _negate(cost: float | None) -> float | None:
+    return None if cost is None else -cost
 
 
 def _add_cost(a: float | None, b: float | None) -> float | None:

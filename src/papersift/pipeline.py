@@ -34,7 +34,7 @@ from papersift.publish import publish
 from papersift.scoring import Scorer
 from papersift.scoring.hybrid import HybridScorer
 from papersift.scoring.interests import parse_interests
-from papersift.scoring.llm import LLMScorer, make_client
+from papersift.scoring.llm import LLMScorer, make_async_client, make_client
 from papersift.scoring.local import LocalScorer, LocalSettings, make_encoder
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import PromptSet
@@ -99,6 +99,7 @@ def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
                        progress: Progress) -> ScorerFactory:
     """Everything that can fail (no key, no model) fails here, before anything is fetched."""
     kind = chosen_scorer(config, secrets)
+    # Building the client checks the key and URL before anything is fetched.
     client = make_client(config.llm, secrets) if kind in ("llm", "hybrid") else None
     encoder = make_encoder(_local_settings(config)) if kind in ("local", "hybrid") else None
     interests = parse_interests(prompts.interests)
@@ -113,8 +114,9 @@ def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
             llm_config = config.llm
             if kind == "hybrid":  # the local ranking replaces the title pass
                 llm_config = llm_config.model_copy(update={"title_pass": False})
-            llm = LLMScorer(llm_config, prompts, client, store, run_id, prices,
-                            progress=progress)
+            llm = LLMScorer(llm_config, prompts,
+                            lambda: make_async_client(config.llm, secrets),
+                            store, run_id, prices, progress=progress)
         if local is not None and llm is not None:
             return HybridScorer(local, llm, config.scoring.hybrid_share)
         return local or llm  # type: ignore[return-value]

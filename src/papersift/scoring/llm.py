@@ -2,73 +2,54 @@
 Ollama, vLLM, llama.cpp) through the official ``openai`` SDK.
 
 Two stages: an optional title pass that removes only papers that are certainly
-irrelevant, then abstract scoring in batches. Every answered batch is committed to the
-store at once, so a killed run loses nothing and a rerun sends nothing twice. Papers
-missing from an answer are retried in new, smaller batches; those still missing are
-returned as ``NotScored`` with the reason.
+irrelevant, then abstract scoring in batches, several in flight at once. Every answered
+batch is committed to the store as it arrives, so a killed run loses nothing and a rerun
+sends nothing twice. Papers missing from an answer are retried in new, smaller batches;
+those still missing are returned as ``NotScored`` with the reason.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import openai
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from papersift.config import LLMConfig, Secrets
-from papersift.errors import ScorerUnavailable
-from papersift.http import Pacer, RetryPolicy, backoff_wait, parse_retry_after
+from papersift.config import LLMConfig
 from papersift.models import Candidate, Filtered, NotScored, Scored, ScoringOutcome, Usage
 from papersift.progress import NULL_PROGRESS, Progress
+from papersift.scoring.chat import (
+    Answer,
+    AsyncChat,
+    Chat,
+    RequestFailed,
+    make_async_client,
+    make_client,
+)
 from papersift.scoring.parse import parse_id_list, parse_scores
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import PromptSet
 from papersift.store import CachedScore, Store
 
+__all__ = ["BUDGET_REASON", "Chat", "LLMScorer", "OverBudget", "RequestFailed",
+           "make_async_client", "make_client"]
 log = logging.getLogger(__name__)
 TITLE_FILTER_REASON = "title pass: certainly irrelevant"
-
-
-class _Transient(Exception):
-    """A failure worth retrying (429, 5xx, timeout, dropped connection)."""
-
-    def __init__(self, detail: str, retry_after: float | None = None):
-        super().__init__(detail)
-        self.retry_after = retry_after
-
-
-class RequestFailed(Exception):
-    """A request that failed for good; the batch's papers stay unscored this round."""
+BUDGET_REASON = "budget"
 
 
 class OverBudget(Exception):
     """The run reached its token or cost limit: no further request is sent."""
 
 
-BUDGET_REASON = "budget"
+Result = Answer | RequestFailed | OverBudget
+COMPLETION_TOKENS_PER_PAPER = 80  # an answer line: id, a one-sentence comment, two scores
 
 
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    usage: Usage
-
-
-def make_client(config: LLMConfig, secrets: Secrets) -> openai.OpenAI:
-    """The SDK client: base URL from the config, else ``OPENAI_BASE_URL``, else OpenAI."""
-    base_url = config.base_url or secrets.openai_base_url
-    api_key = secrets.openai_api_key
-    if not api_key and not base_url:
-        raise ScorerUnavailable(
-            "no LLM configured: set OPENAI_API_KEY (or OPENAI_BASE_URL / llm.base_url "
-            "for a local server such as Ollama, vLLM or llama.cpp)"
-        )
-    # Local servers accept any key; the SDK insists on one.
-    return openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url,
-                         timeout=config.timeout_seconds, max_retries=0)
+def _sum_costs(*usages: Usage) -> float | None:
+    costs = [u.total_cost for u in usages]
+    return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
 
 
 class LLMScorer:
@@ -78,20 +59,20 @@ class LLMScorer:
         self,
         config: LLMConfig,
         prompts: PromptSet,
-        client: openai.OpenAI,
+        client_factory: Callable[[], openai.AsyncOpenAI],
         store: Store,
         run_id: int,
         prices: PriceTable,
         *,
         progress: Progress = NULL_PROGRESS,
-        sleep: Callable[[float], None] | None = None,
     ):
-        self.config, self.prompts = config, prompts
-        self.store, self.run_id = store, run_id
+        self.config, self.prompts, self.client_factory = config, prompts, client_factory
+        self.store, self.run_id, self.prices = store, run_id, prices
         self.progress = progress
         self.usage = Usage()
-        self.chat = Chat(config, client, prices, sleep=sleep)
         self._warned_cost = False
+        self.chat: AsyncChat | None = None
+        self.reserved = Usage()  # estimated use of the requests in flight
 
     @property
     def model(self) -> str:
@@ -99,6 +80,17 @@ class LLMScorer:
 
     def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
         """Score every candidate, from the store where possible, else with the LLM."""
+        return asyncio.run(self._score(candidates))
+
+    async def _score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
+        client = self.client_factory()
+        self.chat = AsyncChat(self.config, client, self.prices)
+        try:
+            return await self._score_with_chat(candidates)
+        finally:
+            await client.close()
+
+    async def _score_with_chat(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
         fingerprint = self.prompts.fingerprint("abstract")
         cached = self.store.cached_scores([c.paper.arxiv_id for c in candidates],
                                           self.model, fingerprint)
@@ -107,8 +99,8 @@ class LLMScorer:
                  len(candidates) - len(todo), len(candidates))
         filtered: list[Filtered] = []
         if self.config.title_pass and todo:
-            todo, filtered = self._title_pass(todo)
-        fresh, failures = self._abstract_pass(todo, fingerprint)
+            todo, filtered = await self._title_pass(todo)
+        fresh, failures = await self._abstract_pass(todo, fingerprint)
         cached.update(fresh)
         scored = [
             Scored(c, s.relevance, s.novelty, s.comment, self.model)
@@ -121,7 +113,8 @@ class LLMScorer:
 
     # -- title pass ---------------------------------------------------------------------
 
-    def _title_pass(self, todo: list[Candidate]) -> tuple[list[Candidate], list[Filtered]]:
+    async def _title_pass(self, todo: list[Candidate]
+                          ) -> tuple[list[Candidate], list[Filtered]]:
         fingerprint = self.prompts.fingerprint("title")
         ids = [c.paper.arxiv_id for c in todo]
         verdicts = self.store.cached_title_verdicts(ids, self.model, fingerprint)
@@ -129,18 +122,18 @@ class LLMScorer:
         size = self.config.title_batch_size
         task = self.progress.start("Title pass", total=len(pending))
         system = self.prompts.title_system()
-        for start in range(0, len(pending), size):
-            batch = pending[start:start + size]
+        batches = [pending[i:i + size] for i in range(0, len(pending), size)]
+        async for batch, result in self._in_flight("title", system, batches,
+                                                   self.prompts.title_user):
             batch_ids = [c.paper.arxiv_id for c in batch]
-            try:
-                answer = self._ask("title", system,
-                                   self.prompts.title_user([c.paper for c in batch]))
-                drop = parse_id_list(answer.text, batch_ids)
-            except OverBudget:
-                break  # the papers left go on to scoring, which lists them as over budget
-            except RequestFailed as exc:
-                log.warning("title pass batch failed (%s); its papers go on to scoring", exc)
+            if isinstance(result, OverBudget):
+                continue  # these papers go on to scoring, which lists them as over budget
+            if isinstance(result, RequestFailed):
+                log.warning("title pass batch failed (%s); its papers go on to scoring",
+                            result)
                 drop = None
+            else:
+                drop = parse_id_list(result.text, batch_ids)
             if drop is None:
                 log.info("title pass answer had no id list; keeping the whole batch")
             else:
@@ -155,8 +148,8 @@ class LLMScorer:
 
     # -- abstract scoring -----------------------------------------------------------------
 
-    def _abstract_pass(self, todo: list[Candidate], fingerprint: str
-                       ) -> tuple[dict[str, CachedScore], dict[str, str]]:
+    async def _abstract_pass(self, todo: list[Candidate], fingerprint: str
+                             ) -> tuple[dict[str, CachedScore], dict[str, str]]:
         scores: dict[str, CachedScore] = {}
         reasons: dict[str, str] = {}
         remaining = list(todo)
@@ -164,7 +157,7 @@ class LLMScorer:
         rounds = 1 + self.config.retries
         task = self.progress.start("Scoring abstracts", total=len(remaining))
         system = self.prompts.scoring_system()
-        over_budget: list[Candidate] = []
+        over_budget = False
         for round_number in range(1, rounds + 1):
             if not remaining or over_budget:
                 break
@@ -172,20 +165,17 @@ class LLMScorer:
                 log.info("round %d: %d papers unanswered, retrying in batches of %d",
                          round_number, len(remaining), size)
             unanswered: list[Candidate] = []
-            for start in range(0, len(remaining), size):
-                batch = remaining[start:start + size]
+            batches = [remaining[i:i + size] for i in range(0, len(remaining), size)]
+            async for batch, answer in self._in_flight("abstract", system, batches,
+                                                       self.prompts.scoring_user):
                 batch_ids = [c.paper.arxiv_id for c in batch]
-                try:
-                    answer = self._ask("abstract", system,
-                                       self.prompts.scoring_user([c.paper for c in batch]))
-                except OverBudget as exc:
-                    over_budget = [*unanswered, *remaining[start:]]
-                    reasons.update(dict.fromkeys(
-                        (c.paper.arxiv_id for c in over_budget), f"{BUDGET_REASON}: {exc}"))
-                    break
-                except RequestFailed as exc:
+                if isinstance(answer, OverBudget):
+                    over_budget = True
+                    reasons.update(dict.fromkeys(batch_ids, f"{BUDGET_REASON}: {answer}"))
+                    continue
+                if isinstance(answer, RequestFailed):
                     unanswered += batch
-                    reasons.update(dict.fromkeys(batch_ids, f"request failed: {exc}"))
+                    reasons.update(dict.fromkeys(batch_ids, f"request failed: {answer}"))
                     continue
                 parsed = parse_scores(answer.text, batch_ids)
                 fresh = {aid: CachedScore(p.relevance, p.novelty, p.comment)
@@ -200,7 +190,9 @@ class LLMScorer:
                             else "the model's answer was empty"
                         )
                 self.progress.advance(task, len(parsed))
-            remaining = unanswered
+            # Keep the round's order: retries then follow the original listing.
+            order = {c.paper.arxiv_id: i for i, c in enumerate(remaining)}
+            remaining = sorted(unanswered, key=lambda c: order[c.paper.arxiv_id])
             size = max(1, size // 2)
         for aid in scores:
             reasons.pop(aid, None)
@@ -216,107 +208,66 @@ class LLMScorer:
             size = max(1, size // 2)
         return size
 
-    def _ask(self, stage: str, system: str, user: str) -> Answer:
-        """One request; its usage is recorded in the store even if the answer is unusable."""
-        self._check_budget()
-        answer = self.chat.ask(system, user)
-        self.usage.add(answer.usage)
-        self.store.record_request(self.run_id, stage, answer.usage)
-        return answer
+    async def _in_flight(
+        self, stage: str, system: str, batches: list[list[Candidate]],
+        user_text: Callable[[Sequence], str],
+    ) -> AsyncIterator[tuple[list[Candidate], Result]]:
+        """Send every batch (several at once); yield each with its result as it arrives.
+
+        Usage is recorded here, in arrival order, even when the answer is unusable.
+        """
+        assert self.chat is not None
+        chat = self.chat
+
+        async def one(batch: list[Candidate]) -> tuple[list[Candidate], Result]:
+            user = user_text([c.paper for c in batch])
+            estimate = self.prices.usage(self.model, (len(system) + len(user)) // 4, 0,
+                                         COMPLETION_TOKENS_PER_PAPER * len(batch))
+            reserved = False
+
+            def reserve() -> None:
+                nonlocal reserved
+                self._check_budget(estimate)
+                self.reserved.add(estimate)
+                reserved = True
+
+            try:
+                answer = await chat.ask(system, user, before_send=reserve)
+            except (RequestFailed, OverBudget) as exc:
+                return batch, exc
+            finally:
+                if reserved:
+                    self.reserved.subtract(estimate)
+            self.usage.add(answer.usage)
+            return batch, answer
+
+        tasks = [asyncio.ensure_future(one(batch)) for batch in batches]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                batch, result = await next_done
+                if isinstance(result, Answer):
+                    self.store.record_request(self.run_id, stage, result.usage)
+                yield batch, result
+        finally:
+            for task in tasks:
+                task.cancel()
 
 
-    def _check_budget(self) -> None:
+    def _check_budget(self, estimate: Usage) -> None:
+        """Raise ``OverBudget`` if this request, with those in flight, would pass a limit.
+
+        Requests in flight count by an estimate (prompt characters / 4, plus a completion
+        allowance per paper) until their real usage arrives.
+        """
         limit_tokens = self.config.max_tokens_per_run
-        if limit_tokens and self.usage.total_tokens >= limit_tokens:
+        tokens = self.usage.total_tokens + self.reserved.total_tokens + estimate.total_tokens
+        if limit_tokens and tokens > limit_tokens:
             raise OverBudget(f"the run's limit of {limit_tokens} tokens was reached")
         limit_cost = self.config.max_cost_per_run
-        cost = self.usage.total_cost
-        if limit_cost and cost is not None and cost >= limit_cost:
+        cost = _sum_costs(self.usage, self.reserved, estimate)
+        if limit_cost and cost is not None and cost > limit_cost:
             raise OverBudget(f"the run's limit of ${limit_cost:.2f} was reached")
         if limit_cost and cost is None and not self._warned_cost:
             self._warned_cost = True
             log.warning("llm.max_cost_per_run cannot apply: the price of %s is unknown "
                         "(add it under [pricing])", self.model)
-
-
-class Chat:
-    """One chat completion at a time: pacing, retries with backoff, usage and its cost."""
-
-    def __init__(self, config: LLMConfig, client: openai.OpenAI, prices: PriceTable, *,
-                 sleep: Callable[[float], None] | None = None):
-        self.config, self.client, self.prices, self.sleep = config, client, prices, sleep
-        self.model = config.model
-        self.pacer = Pacer(60.0 / config.requests_per_minute if config.requests_per_minute else 0)
-        self.policy = RetryPolicy(config.request_attempts, config.backoff_seconds,
-                                  config.max_backoff_seconds)
-
-    def ask(self, system: str, user: str) -> Answer:
-        """The answer's text and usage; ``RequestFailed`` once the retries are spent."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.policy.attempts),
-            wait=backoff_wait(self.policy),
-            retry=retry_if_exception(lambda e: isinstance(e, _Transient)),
-            before_sleep=self._log_retry,
-            reraise=True,
-            **({"sleep": self.sleep} if self.sleep else {}),
-        )
-        try:
-            response = retrying(self._send, system, user)
-        except _Transient as exc:
-            raise RequestFailed(f"{exc} after {self.policy.attempts} attempts") from None
-        choices = getattr(response, "choices", None) or []
-        text = (choices[0].message.content or "") if choices else ""
-        return Answer(text, self._usage_of(response))
-
-    def _send(self, system: str, user: str) -> Any:
-        self.pacer.wait()
-        extra: dict[str, Any] = {}
-        if self.config.temperature is not None:
-            extra["temperature"] = self.config.temperature
-        if self.config.reasoning_effort is not None:
-            extra["reasoning_effort"] = self.config.reasoning_effort
-        try:
-            return self.client.chat.completions.create(
-                model=self.model,
-                messages=[{"role": "system", "content": system},
-                          {"role": "user", "content": user}],
-                **extra,
-            )
-        except openai.RateLimitError as exc:
-            raise _Transient("HTTP 429 (rate limited)",
-                             parse_retry_after(exc.response.headers.get("retry-after"))) from None
-        except openai.APITimeoutError:
-            raise _Transient("timed out") from None
-        except openai.APIConnectionError:
-            raise _Transient("connection failed") from None
-        except openai.APIStatusError as exc:
-            status = exc.status_code
-            if status >= 500 or status in (408, 409):
-                raise _Transient(f"HTTP {status}",
-                                 parse_retry_after(exc.response.headers.get("retry-after"))
-                                 ) from None
-            if status in (401, 403, 404):
-                what = {401: "rejected the API key", 403: "refused access",
-                        404: f"does not know model {self.model!r} (or the base URL is wrong)"}
-                raise ScorerUnavailable(f"the LLM API {what[status]} (HTTP {status})") from None
-            raise RequestFailed(f"HTTP {status}: {_short(exc.message)}") from None
-        except openai.APIResponseValidationError as exc:
-            raise _Transient(f"malformed response ({_short(str(exc))})") from None
-
-    def _usage_of(self, response: Any) -> Usage:
-        usage = getattr(response, "usage", None)
-        prompt = getattr(usage, "prompt_tokens", 0) or 0
-        completion = getattr(usage, "completion_tokens", 0) or 0
-        details = getattr(usage, "prompt_tokens_details", None)
-        cached = getattr(details, "cached_tokens", 0) or 0
-        return self.prices.usage(self.model, prompt, min(cached, prompt), completion)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        log.info("LLM request: %s; retrying (attempt %d of %d)", exc,
-                 state.attempt_number + 1, self.policy.attempts)
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
