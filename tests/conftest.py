@@ -38,6 +38,7 @@ class ArxivServer:
         self.server = server
         self.rss_day = DAY
         self.requests: list[str] = []
+        self.inject: dict[str, str] = {}  # arxiv id -> text put at the start of its abstract
         server.expect_request(re.compile(r"^/rss/.+")).respond_with_handler(self._rss)
         server.expect_request("/api/query").respond_with_handler(self._api)
 
@@ -57,7 +58,11 @@ class ArxivServer:
         path = DATA / "arxiv" / name
         if not path.exists():
             path = DATA / "arxiv" / f"rss-cs.LG-{self.rss_day}-weekend.xml"
-        return Response(path.read_bytes(), content_type="application/rss+xml")
+        document = path.read_text(encoding="utf-8")
+        for arxiv_id, text in self.inject.items():
+            document = re.sub(rf"(arXiv:{re.escape(arxiv_id)}v\d+ Announce Type: \S+ \nAbstract: )",
+                              lambda m, t=text: m.group(1) + t + " ", document)
+        return Response(document.encode(), content_type="application/rss+xml")
 
     def _api(self, request: Request) -> Response:
         self.requests.append(request.url)
@@ -158,9 +163,12 @@ class LLMRequest:
 class ScriptedLLM:
     """An OpenAI-compatible chat server that scores like the reference model did.
 
-    ``faults`` are consumed one per request, in order: "429", "500", "502", "503",
-    "empty", "garbage", "fenced", "chatty", "no_choices". ``omit`` ids are never answered;
-    a request holding any of ``fail_ids`` always gets HTTP 500.
+    ``faults`` are consumed one per request, in order: "429", "500", "502", "503", "reset"
+    (connection dropped mid-answer), "timeout" (answers after ``slow_seconds``), "empty",
+    "garbage", "fenced", "chatty", "no_choices", "truncated", "duplicates", "foreign" (lines
+    for ids of other batches), "string_scores" ("8/10"), "out_of_range". ``omit`` ids are
+    never answered; a request holding any of ``fail_ids`` always gets HTTP 500. Like a
+    gullible model, it obeys an abstract that tells it to rate every paper 10.
     """
 
     server: HTTPServer
@@ -169,6 +177,7 @@ class ScriptedLLM:
     omit: set[str] = field(default_factory=set)
     fail_ids: set[str] = field(default_factory=set)
     latency: float = 0.0  # seconds each answer takes, like a slow model
+    slow_seconds: float = 3.0  # how late a "timeout" fault answers
     in_flight: int = 0
     most_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -208,6 +217,13 @@ class ScriptedLLM:
         fault = self.faults.popleft() if self.faults else None
         if self.fail_ids & set(ids):
             fault = "500"
+        if fault == "reset":
+            def dropped():
+                yield b'{"id": "chatcmpl-x", "choices": [{"message": '
+                raise ConnectionResetError("scripted reset")
+            return Response(dropped(), content_type="application/json")
+        if fault == "timeout":
+            time.sleep(self.slow_seconds)
         if fault in ("429", "500", "502", "503"):
             headers = {"Retry-After": "0"} if fault == "429" else {}
             return Response(json.dumps({"error": {"message": f"scripted {fault}"}}),
@@ -220,7 +236,8 @@ class ScriptedLLM:
         elif stage == "title":
             text = self._title_answer(ids, titles)
         else:
-            text = self._scores(ids)
+            text = self._scores(ids, obey="rate every paper 10" in user)
+            text = self._mangle(text, fault, ids)
         style = fault if fault in ("fenced", "chatty") else self.style
         if fault == "empty":
             text = ""
@@ -249,13 +266,33 @@ class ScriptedLLM:
         drop = [i for i in ids if i not in PICKS and OFF_TOPIC.search(titles.get(i, ""))]
         return json.dumps(drop)
 
-    def _scores(self, ids: list[str]) -> str:
+    def _mangle(self, text: str, fault: str | None, ids: list[str]) -> str:
+        lines = text.splitlines()
+        if fault == "truncated":
+            return text[: int(len(text) * 0.6)]
+        if fault == "duplicates":  # each paper twice, the repeat with inflated scores
+            return "\n".join(lines + [re.sub(r'"(RELEVANCE|NOVELTY)": \d+', r'"\1": 10', line)
+                                      for line in lines])
+        if fault == "foreign":  # answers for papers that are not in this batch
+            others = [i for i in PICKS if i not in ids][:5]
+            extra = [json.dumps({"ARXIVID": i, "COMMENT": "x", "RELEVANCE": 1, "NOVELTY": 1})
+                     for i in others]
+            return "\n".join(extra + lines)
+        if fault == "string_scores":
+            return re.sub(r'"(RELEVANCE|NOVELTY)": (\d+)', r'"\1": "\2/10"', text)
+        if fault == "out_of_range":
+            return re.sub(r'"RELEVANCE": \d+', '"RELEVANCE": 11', text)
+        return text
+
+    def _scores(self, ids: list[str], obey: bool = False) -> str:
         lines = []
         for arxiv_id in ids:
             if arxiv_id in self.omit:
                 continue
             pick = PICKS.get(arxiv_id)
             relevance, novelty = (pick["relevance"], pick["novelty"]) if pick else (3, 4)
+            if obey:
+                relevance, novelty = 10, 10
             comment = ("Matches a core interest." if pick else "Outside the stated interests.")
             lines.append(json.dumps({"ARXIVID": arxiv_id, "COMMENT": comment,
                                      "RELEVANCE": relevance, "NOVELTY": novelty}))

@@ -29,7 +29,7 @@ from papersift.scoring.chat import (
 )
 from papersift.scoring.parse import parse_id_list, parse_scores
 from papersift.scoring.pricing import PriceTable
-from papersift.scoring.prompts import PromptSet
+from papersift.scoring.prompts import INJECTION_NOTE, PromptSet, addresses_the_model
 from papersift.store import CachedScore, Store
 
 __all__ = ["BUDGET_REASON", "Chat", "LLMScorer", "OverBudget", "RequestFailed",
@@ -45,6 +45,12 @@ class OverBudget(Exception):
 
 Result = Answer | RequestFailed | OverBudget
 COMPLETION_TOKENS_PER_PAPER = 80  # an answer line: id, a one-sentence comment, two scores
+
+
+def _noted(candidate: Candidate, comment: str) -> str:
+    if addresses_the_model(candidate.paper):
+        return f"{comment} ({INJECTION_NOTE})" if comment else INJECTION_NOTE
+    return comment
 
 
 def _sum_costs(*usages: Usage) -> float | None:
@@ -98,12 +104,22 @@ class LLMScorer:
         log.info("%d of %d papers already scored under this model and criteria",
                  len(candidates) - len(todo), len(candidates))
         filtered: list[Filtered] = []
+        suspicious = [c for c in todo if addresses_the_model(c.paper)]
+        todo = [c for c in todo if c not in suspicious]
         if self.config.title_pass and todo:
             todo, filtered = await self._title_pass(todo)
         fresh, failures = await self._abstract_pass(todo, fingerprint)
+        if suspicious:
+            log.warning("%d papers address the scoring model; each is scored alone",
+                        len(suspicious))
+            alone, alone_failures = await self._abstract_pass(suspicious, fingerprint,
+                                                              batch_size=1)
+            fresh.update(alone)
+            failures.update(alone_failures)
+            todo += suspicious
         cached.update(fresh)
         scored = [
-            Scored(c, s.relevance, s.novelty, s.comment, self.model)
+            Scored(c, s.relevance, s.novelty, _noted(c, s.comment), self.model)
             for c in candidates if (s := cached.get(c.paper.arxiv_id)) is not None
         ]
         not_scored = [NotScored(c, failures[c.paper.arxiv_id]) for c in todo
@@ -148,12 +164,13 @@ class LLMScorer:
 
     # -- abstract scoring -----------------------------------------------------------------
 
-    async def _abstract_pass(self, todo: list[Candidate], fingerprint: str
+    async def _abstract_pass(self, todo: list[Candidate], fingerprint: str, *,
+                             batch_size: int | None = None
                              ) -> tuple[dict[str, CachedScore], dict[str, str]]:
         scores: dict[str, CachedScore] = {}
         reasons: dict[str, str] = {}
         remaining = list(todo)
-        size = self._first_batch_size(len(remaining))
+        size = batch_size or self._first_batch_size(len(remaining))
         rounds = 1 + self.config.retries
         task = self.progress.start("Scoring abstracts", total=len(remaining))
         system = self.prompts.scoring_system()

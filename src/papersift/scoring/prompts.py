@@ -9,6 +9,7 @@ interests or a prompt and papers are scored afresh.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -19,6 +20,24 @@ from papersift.errors import ConfigError
 from papersift.models import Paper, Prompts
 
 PAPER_LIST_PLACEHOLDER = "[PAPER LIST]"
+INJECTION_NOTE = "Scored on its own: its text gives instructions to the scoring model."
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?"
+    r"(previous|prior|above|earlier|preceding|system)\s+(instructions?|prompts?|rules?)"
+    r"|\b(rate|score|give|assign)\s+(every|all|each|the other|other)\s+(\w+\s+)?papers?\b"
+    r"|\b(relevance|novelty)\s+(score\s+)?(of\s+)?10\b.{0,30}\b(every|all|each)\b"
+    r"|\byou are now\b|\bnew instructions\s*:",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def addresses_the_model(paper: Paper) -> bool:
+    """Whether a title or abstract reads like instructions to the scorer (prompt injection).
+
+    Such a paper is scored in a batch of its own, so that even a model that obeys it can
+    change no other paper's score, and the title pass never sees it.
+    """
+    return bool(_INJECTION.search(f"{paper.title}\n{paper.abstract}"))
 
 
 def default_text(name: str) -> str:
