@@ -86,7 +86,7 @@ def test_version_and_help(tmp_path):
 
 def test_a_killed_run_resumes_without_paying_twice(tmp_path, arxiv, llm):
     """SIGKILL mid-run: what was scored stays scored, the rerun sends only the rest."""
-    llm.latency = 0.05
+    llm.latency = 0.1
     write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_BASE_URL"}
     env["OPENAI_API_KEY"] = SECRET_KEY
@@ -101,7 +101,8 @@ def test_a_killed_run_resumes_without_paying_twice(tmp_path, arxiv, llm):
 
     with sqlite3.connect(tmp_path / "out" / "papersift.sqlite") as db:
         saved = {row[0] for row in db.execute("SELECT arxiv_id FROM scores")}
-    assert len(saved) >= 9 * 16  # every batch answered before the kill was committed
+    # Every batch answered before the kill was committed (up to 4 were still in flight).
+    assert len(saved) >= (10 - 4) * 16
     before = len(llm.requests)
     llm.latency = 0.0
     again = papersift("run", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
