@@ -49,6 +49,8 @@ out = Console(soft_wrap=True)
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
 ]
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Output folder (overrides output.dir).")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show what happens.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
 
@@ -91,8 +93,7 @@ def run_command(
     config: ConfigOption = Path(CONFIG_FILENAME),
     date: Annotated[str | None, typer.Option(
         "--date", "-d", help="Announcement day YYYY-MM-DD (default: the latest).")] = None,
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Output folder (overrides output.dir).")] = None,
+    out_dir: OutOption = None,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -124,8 +125,7 @@ app.add_typer(site_app, name="site")
 @site_app.command("build")
 def site_build(
     config: ConfigOption = Path(CONFIG_FILENAME),
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Output folder holding json/ (overrides output.dir).")] = None,
+    out_dir: OutOption = None,
 ) -> None:
     """Rebuild the whole site in OUT/site from the JSON digests."""
     try:
@@ -142,8 +142,7 @@ def site_build(
 def monthly(
     month: Annotated[str, typer.Argument(help="The month, YYYY-MM.")],
     config: ConfigOption = Path(CONFIG_FILENAME),
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Output folder (overrides output.dir).")] = None,
+    out_dir: OutOption = None,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:

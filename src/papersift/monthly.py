@@ -20,10 +20,10 @@ from papersift import __version__
 from papersift.atomic import write_atomic
 from papersift.errors import PapersiftError
 from papersift.models import Usage
-from papersift.render import markdown_environment
+from papersift.render import markdown_environment, usage_record
 from papersift.scoring.llm import Chat, RequestFailed
 from papersift.scoring.parse import iter_json_objects
-from papersift.site import build_site, load_days, site_environment
+from papersift.site import best_first, build_site, load_days, site_environment
 from papersift.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def overview_of(out_dir: Path, month: str) -> MonthlyOverview:
                      "path": f"{day.path}#arxiv-{paper['arxiv_id']}"}
             by_topic.setdefault(paper.get("topic") or NO_TOPIC, []).append(entry)
             followed.update(paper.get("author_match") or [])
-    topics = [TopicOverview(name, sorted(papers, key=_rank))
+    topics = [TopicOverview(name, sorted(papers, key=best_first))
               for name, papers in sorted(by_topic.items(), key=lambda kv: -len(kv[1]))]
     return MonthlyOverview(month, len(days), topics, followed.most_common(10))
 
@@ -125,19 +125,13 @@ def write_overview(overview: MonthlyOverview, out_dir: Path) -> list[Path]:
     return [md, record, page]
 
 
-def _rank(paper: dict[str, Any]) -> tuple[int, int, str]:
-    return (-(paper.get("SCORE") or 0), -(paper.get("RELEVANCE") or 0), paper["date"])
-
-
 def _record(overview: MonthlyOverview) -> dict[str, Any]:
     return {
         "month": overview.month,
         "days": overview.days,
         "papers": overview.paper_count,
         "model": overview.model,
-        "usage": {"prompt_tokens": overview.usage.prompt_tokens,
-                  "completion_tokens": overview.usage.completion_tokens,
-                  "total_cost_usd": overview.usage.total_cost},
+        "usage": usage_record(overview.usage),
         "topics": [{"topic": t.topic, "count": len(t.papers), "overview": t.text,
                     "top": [p["arxiv_id"] for p in t.top]} for t in overview.topics],
         "followed_authors": dict(overview.followed),

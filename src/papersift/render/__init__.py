@@ -102,7 +102,7 @@ def digest_record(digest: Digest) -> dict[str, Any]:
             "filtered": digest.filtered_counts,
             "relevance_cutoff": digest.relevance_cutoff,
             "novelty_cutoff": digest.novelty_cutoff,
-            "usage": _usage_record(digest.usage),
+            "usage": usage_record(digest.usage),
         },
         "papers": papers,
         "not_scored": [
@@ -118,7 +118,8 @@ def render_json(digest: Digest) -> str:
     return json.dumps(digest_record(digest), ensure_ascii=False, indent=2) + "\n"
 
 
-def _usage_record(usage: Usage) -> dict[str, Any]:
+def usage_record(usage: Usage) -> dict[str, Any]:
+    """Token use and cost as JSON fields (costs None when the price is unknown)."""
     return {
         "requests": usage.requests,
         "prompt_tokens": usage.prompt_tokens,

@@ -266,8 +266,13 @@ def _calendar(month: MonthEntry) -> list[dict[str, Any] | None]:
 def _best(month: MonthEntry) -> list[dict[str, Any]]:
     papers = [{**p, "date": d.date.isoformat(), "path": f"{d.path}#arxiv-{p['arxiv_id']}"}
               for d in month.days for p in d.papers]
-    papers.sort(key=lambda p: (-(p.get("SCORE") or 0), -(p.get("RELEVANCE") or 0), p["date"]))
+    papers.sort(key=best_first)
     return papers[:BEST_OF_MONTH]
+
+
+def best_first(paper: dict[str, Any]) -> tuple[int, int, str]:
+    """Sort key over papers of several days: rank score, then relevance, then the day."""
+    return (-(paper.get("SCORE") or 0), -(paper.get("RELEVANCE") or 0), paper["date"])
 
 
 def site_environment() -> Environment:
