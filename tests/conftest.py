@@ -239,6 +239,8 @@ class ScriptedLLM:
             text = self._scores(ids, obey="rate every paper 10" in user)
             text = self._mangle(text, fault, ids)
         style = fault if fault in ("fenced", "chatty") else self.style
+        if body.get("response_format") and stage != "monthly":
+            text = self._structured(stage, text)
         if fault == "empty":
             text = ""
         elif fault == "garbage":
@@ -261,6 +263,13 @@ class ScriptedLLM:
                       "prompt_tokens_details": {"cached_tokens": self.cached_tokens}},
         }
         return Response(json.dumps(payload), content_type="application/json")
+
+    @staticmethod
+    def _structured(stage: str, text: str) -> str:
+        """The same answer in the shape of the requested schema, as a server decodes it."""
+        if stage == "title":
+            return json.dumps({"irrelevant": json.loads(text)})
+        return json.dumps({"papers": [json.loads(line) for line in text.splitlines()]})
 
     def _title_answer(self, ids: list[str], titles: dict[str, str]) -> str:
         drop = [i for i in ids if i not in PICKS and OFF_TOPIC.search(titles.get(i, ""))]

@@ -130,6 +130,44 @@ def test_changing_the_interests_scores_afresh(tmp_path, arxiv, llm):
     assert len(llm.requests) > sent
 
 
+def test_structured_output_limits_ids_to_the_batch_and_gives_the_same_digest(
+        tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra="[llm]\nstructured_output = \"json_schema\"\n")
+    result = run_day(config)
+
+    assert [s.paper.arxiv_id for s in result.digest.selected] == expected_order()
+    assert not result.digest.not_scored
+    for request in llm.requests:
+        schema = request.body["response_format"]["json_schema"]["schema"]
+        if request.stage == "title":
+            allowed = schema["properties"]["irrelevant"]["items"]["enum"]
+        else:
+            paper = schema["properties"]["papers"]["items"]["properties"]
+            allowed = paper["ARXIVID"]["enum"]
+            assert paper["RELEVANCE"]["enum"] == list(range(1, 11))
+        assert allowed == request.ids
+
+
+def test_a_day_is_split_into_even_batches_of_at_most_the_batch_size(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra="[llm]\ntitle_pass = false\nabstract_batch_size = 48\n")
+    run_day(config)
+    sizes = [len(r.ids) for r in llm.stage_requests("abstract")]
+    assert sum(sizes) == 663 and len(sizes) == 14  # ceil(663 / 48) requests
+    assert max(sizes) <= 48 and max(sizes) - min(sizes) <= 1
+
+
+@pytest.mark.parametrize("include_authors", [False, True])
+def test_author_names_reach_the_llm_only_when_asked(tmp_path, arxiv, llm, include_authors):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        f"[llm]\ntitle_pass = false\ninclude_authors = {str(include_authors).lower()}\n"))
+    run_day(config)
+    prompts = [r.body["messages"][-1]["content"] for r in llm.stage_requests("abstract")]
+    assert all(("\nAuthors: " in prompt) == include_authors for prompt in prompts)
+    assert all("\nAbstract: " in prompt for prompt in prompts)
+
+
 def test_rate_limits_and_server_errors_are_retried(tmp_path, arxiv, llm):
     llm.faults.extend(["429", "500", "502", "503", "fenced", "chatty", "no_choices"])
     config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
@@ -142,7 +180,8 @@ def test_a_batch_that_keeps_failing_is_listed_not_lost(tmp_path, arxiv, llm):
     poison = expected_order()[0]
     llm.fail_ids = {poison}  # any request holding this paper gets HTTP 500
     config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
-        "[llm]\ntitle_pass = false\nretries = 1\nrequest_attempts = 2\n"))
+        "[llm]\ntitle_pass = false\nretries = 1\nrequest_attempts = 2\n"
+        "abstract_batch_size = 16\n"))
     result = run_day(config)
     not_scored = result.digest.not_scored
     # Round 1 fails its batch of 16; round 2 halves it, and only the half with it fails.
@@ -275,7 +314,7 @@ def test_selected_papers_are_tagged_with_the_readers_topics(tmp_path, arxiv, llm
 
 def test_a_token_budget_stops_sending_and_lists_the_rest(tmp_path, arxiv, llm):
     config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
-        "[llm]\ntitle_pass = false\nmax_tokens_per_run = 20000\n"))
+        "[llm]\ntitle_pass = false\nmax_tokens_per_run = 20000\nabstract_batch_size = 16\n"))
     result = run_day(config)
     usage = result.run_usage
     # Requests stop before the limit would be passed (in-flight ones count by estimate).

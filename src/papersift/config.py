@@ -79,7 +79,7 @@ class LLMConfig(_Section):
     base_url: str | None = None
     title_pass: bool = True
     title_batch_size: PositiveInt = 32
-    abstract_batch_size: PositiveInt = 16
+    abstract_batch_size: PositiveInt = 48
     adaptive_batch_size: bool = True
     adaptive_threshold: PositiveInt = 32
     retries: Annotated[int, Field(ge=0, le=20)] = 3
@@ -93,6 +93,8 @@ class LLMConfig(_Section):
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
     max_abstract_chars: Annotated[int, Field(ge=200)] = 2500
+    include_authors: bool = False
+    structured_output: Literal["off", "json_schema", "json_object"] = "off"
     # Per-run spending limits (0 = none): once reached, no more requests are sent and the
     # papers left are listed under "Not scored (budget)".
     max_tokens_per_run: Annotated[int, Field(ge=0)] = 0

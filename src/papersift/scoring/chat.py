@@ -81,8 +81,11 @@ class _Base:
         self.policy = RetryPolicy(config.request_attempts, config.backoff_seconds,
                                   config.max_backoff_seconds)
 
-    def _arguments(self, system: str, user: str) -> dict[str, Any]:
+    def _arguments(self, system: str, user: str,
+                   response_format: dict[str, Any] | None = None) -> dict[str, Any]:
         extra: dict[str, Any] = {}
+        if response_format is not None:
+            extra["response_format"] = response_format
         if self.config.temperature is not None:
             extra["temperature"] = self.config.temperature
         if self.config.reasoning_effort is not None:
@@ -179,25 +182,29 @@ class AsyncChat(_Base):
         self.recent_tokens: deque[tuple[float, int]] = deque()
 
     async def ask(self, system: str, user: str,
-                  before_send: Callable[[], None] | None = None) -> Answer:
-        """Like ``Chat.ask``; ``before_send`` runs once a slot is free (budget checks)."""
+                  before_send: Callable[[], None] | None = None,
+                  response_format: dict[str, Any] | None = None) -> Answer:
+        """Like ``Chat.ask``; ``before_send`` runs once a slot is free (budget checks);
+        ``response_format`` asks for structured output."""
         async with self.slots:
             if before_send is not None:
                 before_send()
             try:
                 async for attempt in AsyncRetrying(**self._retrying_kwargs()):
                     with attempt:
-                        response = await self._send(system, user)
+                        response = await self._send(system, user, response_format)
             except Transient as exc:
                 raise RequestFailed(f"{exc} after {self.policy.attempts} attempts") from None
             answer = self._answer(response)
             self.recent_tokens.append((time.monotonic(), answer.usage.total_tokens))
             return answer
 
-    async def _send(self, system: str, user: str) -> Any:
+    async def _send(self, system: str, user: str,
+                    response_format: dict[str, Any] | None) -> Any:
         await self._wait_for_rate(estimate=(len(system) + len(user)) // 4)
         try:
-            return await self.client.chat.completions.create(**self._arguments(system, user))
+            return await self.client.chat.completions.create(
+                **self._arguments(system, user, response_format))
         except openai.OpenAIError as exc:
             raise self._classified(exc) from None
 

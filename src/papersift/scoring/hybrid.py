@@ -13,10 +13,11 @@ from collections.abc import Sequence
 
 from papersift.models import Candidate, Filtered, ScoringOutcome
 from papersift.scoring import Scorer
+from papersift.scoring.local import LocalScorer
 
 
 class HybridScorer:
-    def __init__(self, local: Scorer, llm: Scorer, share: float):
+    def __init__(self, local: LocalScorer, llm: Scorer, share: float):
         self.local, self.llm, self.share = local, llm, share
 
     @property
@@ -24,12 +25,11 @@ class HybridScorer:
         return self.llm.model
 
     def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
-        ranked = self.local.score(candidates).scored
-        order = sorted(ranked, key=lambda s: (-(s.relevance or 0), -(s.novelty or 0)))
+        order = sorted(self.local.ranked(candidates), key=lambda pair: -pair[1])
         keep = max(1, math.ceil(self.share * len(order))) if order else 0
-        outcome = self.llm.score([s.candidate for s in order[:keep]])
+        outcome = self.llm.score([s.candidate for s, _ in order[:keep]])
         below = [Filtered(s.paper, f"local prefilter: outside the top {self.share:.0%} "
                                    f"(local relevance {s.relevance})")
-                 for s in order[keep:]]
+                 for s, _ in order[keep:]]
         return ScoringOutcome(outcome.scored, outcome.not_scored,
                               (*outcome.filtered, *below), outcome.usage)

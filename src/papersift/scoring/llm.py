@@ -19,6 +19,7 @@ import openai
 from papersift.config import LLMConfig
 from papersift.models import Candidate, Filtered, NotScored, Scored, ScoringOutcome, Usage
 from papersift.progress import NULL_PROGRESS, Progress
+from papersift.scoring.answer_schema import response_format
 from papersift.scoring.chat import (
     Answer,
     AsyncChat,
@@ -45,6 +46,22 @@ class OverBudget(Exception):
 
 Result = Answer | RequestFailed | OverBudget
 COMPLETION_TOKENS_PER_PAPER = 80  # an answer line: id, a one-sentence comment, two scores
+
+
+def balanced_batches(items: list[Candidate], size: int) -> list[list[Candidate]]:
+    """As few batches as ``size`` allows, of (nearly) equal length: 98 papers at 48 make
+    33 + 33 + 32, not 48 + 48 + 2 (a request that pays the whole prompt prefix for two
+    papers, and a slowest batch that holds everyone up)."""
+    if not items:
+        return []
+    count = -(-len(items) // size)
+    base, extra = divmod(len(items), count)
+    batches, start = [], 0
+    for index in range(count):
+        end = start + base + (index < extra)
+        batches.append(items[start:end])
+        start = end
+    return batches
 
 
 def _noted(candidate: Candidate, comment: str) -> str:
@@ -138,7 +155,7 @@ class LLMScorer:
         size = self.config.title_batch_size
         task = self.progress.start("Title pass", total=len(pending))
         system = self.prompts.title_system()
-        batches = [pending[i:i + size] for i in range(0, len(pending), size)]
+        batches = balanced_batches(pending, size)
         async for batch, result in self._in_flight("title", system, batches,
                                                    self.prompts.title_user):
             batch_ids = [c.paper.arxiv_id for c in batch]
@@ -182,7 +199,7 @@ class LLMScorer:
                 log.info("round %d: %d papers unanswered, retrying in batches of %d",
                          round_number, len(remaining), size)
             unanswered: list[Candidate] = []
-            batches = [remaining[i:i + size] for i in range(0, len(remaining), size)]
+            batches = balanced_batches(remaining, size)
             async for batch, answer in self._in_flight("abstract", system, batches,
                                                        self.prompts.scoring_user):
                 batch_ids = [c.paper.arxiv_id for c in batch]
@@ -232,12 +249,15 @@ class LLMScorer:
         """Send every batch (several at once); yield each with its result as it arrives.
 
         Usage is recorded here, in arrival order, even when the answer is unusable.
+        With ``structured_output`` each request carries a JSON schema of the batch's ids.
         """
         assert self.chat is not None
         chat = self.chat
 
         async def one(batch: list[Candidate]) -> tuple[list[Candidate], Result]:
             user = user_text([c.paper for c in batch])
+            answer_format = response_format(self.config.structured_output, stage,
+                                            [c.paper.arxiv_id for c in batch])
             estimate = self.prices.usage(self.model, (len(system) + len(user)) // 4, 0,
                                          COMPLETION_TOKENS_PER_PAPER * len(batch))
             reserved = False
@@ -249,7 +269,8 @@ class LLMScorer:
                 reserved = True
 
             try:
-                answer = await chat.ask(system, user, before_send=reserve)
+                answer = await chat.ask(system, user, before_send=reserve,
+                                        response_format=answer_format)
             except (RequestFailed, OverBudget) as exc:
                 return batch, exc
             finally:

@@ -87,8 +87,16 @@ class LocalScorer:
         return not isinstance(self.encoder, TfidfEncoder)
 
     def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
+        return ScoringOutcome(tuple(s for s, _ in self.ranked(candidates)), (), (), Usage())
+
+    def ranked(self, candidates: Sequence[Candidate]) -> list[tuple[Scored, float]]:
+        """Each candidate scored, with the continuous ranking score behind its relevance.
+
+        The 1-10 relevance is a coarse bucket of that ranking; a prefilter cuts by the
+        ranking itself, so that papers inside one bucket are not ordered by chance.
+        """
         if not candidates:
-            return ScoringOutcome((), (), (), Usage())
+            return []
         texts = [paper_text(c.paper.title, c.paper.abstract) for c in candidates]
         if not self.embeds:
             self.encoder.fit(texts)
@@ -102,9 +110,9 @@ class LocalScorer:
         for row, candidate in enumerate(candidates):
             comment = self._comment(interest_vectors, zero, row)
             topic = self.interests.topics[int(zero.best_topic[row])].name
-            scored.append(Scored(candidate, int(relevance[row]), int(novelty[row]), comment,
-                                 self.model, topic))
-        return ScoringOutcome(tuple(scored), (), (), Usage())
+            scored.append((Scored(candidate, int(relevance[row]), int(novelty[row]), comment,
+                                  self.model, topic), float(ranking[row])))
+        return scored
 
     # -- vectors ------------------------------------------------------------------------
 

@@ -75,10 +75,23 @@ def to_score(value: Any) -> int | None:
 
 
 def iter_json_objects(text: str) -> Iterator[dict[str, Any]]:
-    """Every JSON object in ``text`` (also those inside arrays), in order."""
+    """Every JSON object in ``text``, also those nested in arrays or in a wrapper object
+    such as ``{"papers": [...]}`` (what structured output answers), in order."""
     for value in _iter_json_values(text, "{"):
-        if isinstance(value, dict):
-            yield value
+        yield from _objects_in(value)
+
+
+def _objects_in(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        yield value
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return
+    for child in children:
+        if isinstance(child, dict | list):
+            yield from _objects_in(child)
 
 
 def _iter_json_values(text: str, opener: str) -> Iterator[Any]:

@@ -53,6 +53,7 @@ class PromptSet:
     output_format: str
     title_pass: str
     max_abstract_chars: int = 2500
+    include_authors: bool = False
 
     @classmethod
     def from_config(cls, config: Config) -> PromptSet:
@@ -69,7 +70,7 @@ class PromptSet:
                 "describe what you want to read"
             )
         return cls(interests=interests, max_abstract_chars=config.llm.max_abstract_chars,
-                   **texts)
+                   include_authors=config.llm.include_authors, **texts)
 
     # -- abstract scoring -------------------------------------------------------------
 
@@ -87,12 +88,14 @@ class PromptSet:
 
     def _paper_block(self, paper: Paper, *, with_abstract: bool) -> str:
         lines = [f'<paper id="{paper.arxiv_id}">', f"Title: {paper.title}"]
+        if with_abstract and self.include_authors:
+            more = " et al." if len(paper.authors) > 8 else ""
+            lines.append(f"Authors: {', '.join(paper.authors[:8])}{more}")
         if with_abstract:
-            authors = ", ".join(paper.authors[:8]) + (" et al." if len(paper.authors) > 8 else "")
-            abstract = paper.abstract
+            abstract = " ".join(paper.abstract.split())
             if len(abstract) > self.max_abstract_chars:
                 abstract = abstract[: self.max_abstract_chars].rsplit(" ", 1)[0] + " …"
-            lines += [f"Authors: {authors}", f"Abstract: {abstract}"]
+            lines.append(f"Abstract: {abstract}")
         lines.append("</paper>")
         return "\n".join(lines)
 
