@@ -79,7 +79,7 @@ class LLMConfig(_Section):
     base_url: str | None = None
     title_pass: bool = True
     title_batch_size: PositiveInt = 32
-    abstract_batch_size: PositiveInt = 48
+    abstract_batch_size: PositiveInt = 64
     adaptive_batch_size: bool = True
     adaptive_threshold: PositiveInt = 32
     retries: Annotated[int, Field(ge=0, le=20)] = 3
