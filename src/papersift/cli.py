@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -55,6 +58,21 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show what 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
 
 
+def _fail(message: str, code: int) -> NoReturn:
+    """End the command with a one-line error (the message is shown as is, not as markup)."""
+    err.print(f"[red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _exit_on_error() -> Iterator[None]:
+    """A papersift error ends the command with its message and its exit code."""
+    try:
+        yield
+    except PapersiftError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"papersift {__version__}")
@@ -77,8 +95,7 @@ def init(
     targets = {name: directory / name for name in (CONFIG_FILENAME, "interests.md")}
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing:
-        err.print(f"[red]error:[/] {', '.join(existing)} already exist(s); nothing written")
-        raise typer.Exit(1)
+        _fail(f"{', '.join(existing)} already exist(s); nothing written", 1)
     directory.mkdir(parents=True, exist_ok=True)
     for name, path in targets.items():
         path.write_text(resources.files("papersift.starter").joinpath(name).read_text("utf-8"),
@@ -101,19 +118,17 @@ def run_command(
     secrets = Secrets.from_env()
     _setup_logging(verbose, quiet, secrets)
     day = _parse_day(date)
-    try:
+    with _exit_on_error():
         cfg = load_config(config)
         if out_dir is not None:
             cfg = cfg.with_out_dir(out_dir)
-        with _progress(quiet) as progress:
-            result = run(cfg, day=day, secrets=secrets, progress=_RichProgress(progress))
-    except NoAnnouncements as exc:
-        if not quiet:
-            out.print(str(exc))
-        raise typer.Exit(0) from None
-    except PapersiftError as exc:
-        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
-        raise typer.Exit(exc.exit_code) from None
+        try:
+            with _progress(quiet) as progress:
+                result = run(cfg, day=day, secrets=secrets, progress=_RichProgress(progress))
+        except NoAnnouncements as exc:  # not an error: exit 0, nothing written
+            if not quiet:
+                out.print(str(exc))
+            raise typer.Exit(0) from None
     if not quiet:
         _print_summary(result)
 
@@ -128,12 +143,9 @@ def site_build(
     out_dir: OutOption = None,
 ) -> None:
     """Rebuild the whole site in OUT/site from the JSON digests."""
-    try:
+    with _exit_on_error():
         folder = out_dir if out_dir is not None else load_config(config).out_dir
         built = build_site(folder)
-    except PapersiftError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
     out.print(f"site of {built.days} days in {built.site_dir} "
               f"({len(built.written)} files written); open {built.site_dir / 'index.html'}")
 
@@ -150,9 +162,8 @@ def monthly(
     secrets = Secrets.from_env()
     _setup_logging(verbose, quiet, secrets)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        err.print(f"[red]error:[/] {month!r}: expected YYYY-MM")
-        raise typer.Exit(2)
-    try:
+        _fail(f"{month!r}: expected YYYY-MM", 2)
+    with _exit_on_error():
         cfg = load_config(config)
         if out_dir is not None:
             cfg = cfg.with_out_dir(out_dir)
@@ -162,9 +173,6 @@ def monthly(
             with Store(cfg.store_path) as store:
                 overview = summarise(overview, chat, store)
         written = write_overview(overview, cfg.out_dir)
-    except PapersiftError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
     if not quiet:
         how = (f"summarised by {overview.model}, {overview.usage.total_tokens} tokens, "
                f"{money(overview.usage.total_cost)}") if overview.model else "no LLM"
@@ -183,12 +191,8 @@ def demo(
 ) -> None:
     """Build digests of bundled real arXiv days offline, with the local scorer."""
     _setup_logging(verbose, quiet, Secrets(None, None, None))
-    try:
-        with _progress(quiet) as progress:
-            results = run_demo(out_dir, _RichProgress(progress))
-    except PapersiftError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
+    with _exit_on_error(), _progress(quiet) as progress:
+        results = run_demo(out_dir, _RichProgress(progress))
     if not quiet:
         for result in results:
             _print_summary(result)
@@ -205,20 +209,15 @@ def feedback(
 ) -> None:
     """Tell papersift whether a paper was worth reading; the local scorer learns from it."""
     if like is None:
-        err.print("[red]error:[/] say --like or --dislike")
-        raise typer.Exit(2)
+        _fail("say --like or --dislike", 2)
     paper_id = normalize_arxiv_id(arxiv_id)
     if paper_id is None:
-        err.print(f"[red]error:[/] {arxiv_id!r} is not an arXiv id")
-        raise typer.Exit(2)
-    try:
+        _fail(f"{arxiv_id!r} is not an arXiv id", 2)
+    with _exit_on_error():
         cfg = load_config(config)
         with Store(cfg.store_path) as store:
             store.add_label(paper_id, "feedback", like)
             known = store.paper(paper_id) is not None
-    except PapersiftError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
     verdict = "liked" if like else "disliked"
     out.print(f"{paper_id}: {verdict}."
               + ("" if known else " It is not in the store yet; it counts once a run has seen it."))
@@ -232,7 +231,7 @@ def learn(
     config: ConfigOption = Path(CONFIG_FILENAME),
 ) -> None:
     """Import a library and show what the local scorer learns from (it retrains every run)."""
-    try:
+    with _exit_on_error():
         cfg = load_config(config)
         with Store(cfg.store_path) as store:
             if library is not None:
@@ -243,9 +242,6 @@ def learn(
                 out.print(f"imported {len(items)} papers from {library} as liked")
             examples = store.labelled_papers(relevance_cutoff=cfg.selection.relevance_cutoff,
                                              novelty_cutoff=cfg.selection.novelty_cutoff)
-    except PapersiftError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
     wanted = sum(e.wanted for e in examples)
     out.print(f"labels in the store: {wanted} wanted, {len(examples) - wanted} not wanted "
               "(your feedback, your library, and earlier LLM judgments)")
@@ -262,8 +258,7 @@ def _parse_day(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        err.print(f"[red]error:[/] --date {value!r}: expected YYYY-MM-DD")
-        raise typer.Exit(2) from None
+        _fail(f"--date {value!r}: expected YYYY-MM-DD", 2)
 
 
 def _progress(quiet: bool) -> Progress:

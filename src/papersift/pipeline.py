@@ -38,6 +38,7 @@ from papersift.scoring.llm import LLMScorer, make_async_client, make_client
 from papersift.scoring.local import LocalScorer, LocalSettings, make_encoder
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import PromptSet
+from papersift.scoring.relevance import paper_text
 from papersift.scoring.topics import tag_topics
 from papersift.selection import author_matched, select
 from papersift.sources import fetch_day, keep_announced
@@ -218,7 +219,7 @@ def _account_for_all(fetched: FetchedDay, left_out: list[Filtered], scored: list
 def _with_topics(selected: list[Selected], prompts: PromptSet,
                  candidates: Sequence[Candidate]) -> list[Selected]:
     """Selected papers tagged with the reader's topic they belong to."""
-    context = [f"{c.paper.title}. {c.paper.abstract}" for c in candidates]
+    context = [paper_text(c.paper.title, c.paper.abstract) for c in candidates]
     tagged = tag_topics([s.scored for s in selected], parse_interests(prompts.interests),
                         context)
     return [Selected(scored, s.score) for s, scored in zip(selected, tagged, strict=True)]

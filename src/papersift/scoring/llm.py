@@ -122,7 +122,8 @@ class LLMScorer:
                  len(candidates) - len(todo), len(candidates))
         filtered: list[Filtered] = []
         suspicious = [c for c in todo if addresses_the_model(c.paper)]
-        todo = [c for c in todo if c not in suspicious]
+        suspicious_ids = {c.paper.arxiv_id for c in suspicious}
+        todo = [c for c in todo if c.paper.arxiv_id not in suspicious_ids]
         if self.config.title_pass and todo:
             todo, filtered = await self._title_pass(todo)
         fresh, failures = await self._abstract_pass(todo, fingerprint)
