@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -11,7 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import PICKS, SECRET_KEY, write_project
+from test_faults import picks_in_rank_order
+
+PICKS_IN_ORDER = picks_in_rank_order()
 
 
 def papersift(*args: str, cwd: Path, env_extra: dict[str, str] | None = None
@@ -113,3 +119,164 @@ def test_a_killed_run_resumes_without_paying_twice(tmp_path, arxiv, llm):
     digest = (tmp_path / "out" / "md" / "2026-04" / "2026-04-14.md").read_text()
     assert f"Total relevant papers: {len(PICKS)}" in digest
     assert "Not scored" not in digest
+
+
+# -- trust: secrets, visible failures, one line, one run at a time ----------------------
+
+def everything_written(tmp_path: Path) -> bytes:
+    """Every byte the run left behind: outputs, site, the store and its journals."""
+    return b"\n".join(p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file())
+
+
+def test_a_key_echoed_by_the_llm_endpoint_is_never_written_anywhere(tmp_path, arxiv, llm):
+    llm.faults.extend(["echo_key"] * 10_000)  # "Invalid request for key sk-..."
+    write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        "[llm]\ntitle_pass = false\nretries = 0\nabstract_batch_size = 200\n"))
+    result = papersift("run", "-v", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
+    assert result.returncode == 3, result.stderr
+    assert llm.requests and SECRET_KEY in json.dumps(llm.requests[0].headers)
+    record = json.loads((tmp_path / "out" / "json" / "2026-04" / "2026-04-14.json").read_text())
+    reasons = {n["reason"] for n in record["not_scored"]}
+    assert reasons == {"request failed: HTTP 400: Invalid request for key ***.; "
+                       "unscored after 1 round"}  # the reason is kept, the key is not
+    assert SECRET_KEY not in result.stdout + result.stderr
+    assert SECRET_KEY.encode() not in everything_written(tmp_path)
+
+
+def test_a_run_that_scores_nothing_exits_3_and_says_so_even_when_quiet(tmp_path, arxiv):
+    config = write_project(tmp_path, arxiv=arxiv, extra=(
+        '[llm]\nbase_url = "http://127.0.0.1:9/v1"\ntitle_pass = false\nretries = 0\n'
+        "request_attempts = 1\n"))
+    assert "127.0.0.1:9" in config.read_text()
+    result = papersift("run", "-q", cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: the scorer could score none of the 663 papers it had to (request failed: "
+        "connection failed after 1 attempts")
+    digest = (tmp_path / "out" / "md" / "2026-04" / "2026-04-14.md").read_text()
+    assert "## Not scored (663)" in digest
+
+
+def test_a_partly_scored_run_warns_even_when_quiet(tmp_path, arxiv, llm):
+    llm.fail_ids = {PICKS_IN_ORDER[0]}
+    write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        "[llm]\ntitle_pass = false\nretries = 0\nrequest_attempts = 1\n"))
+    result = papersift("run", "-q", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
+    assert result.returncode == 0
+    assert result.stderr.startswith("warning: ") and "were not scored" in result.stderr
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ('[arxiv]\nsource = "file"\n', "arxiv: source = 'file' needs file = 'PATH'"),
+    ('[arxiv]\nsource = "file"\nfile = "nope.jsonl"\n', "nope.jsonl': no such file"),
+    ("[llm]\nabstract_batch_size = true\n",
+     "llm.abstract_batch_size = True: Input should be a valid integer"),
+    ("[llm]\ntimeout_seconds = inf\n", "llm.timeout_seconds = inf: Input should be a finite"),
+    ('[llm]\nbase_url = "not a url"\n', "llm.base_url = 'not a url': not an http(s) URL"),
+    ('[arxiv]\nrss_url = "rss.arxiv.org/rss"\n', "arxiv.rss_url = 'rss.arxiv.org/rss': not"),
+])
+def test_configuration_errors_stop_before_the_model_loads(tmp_path, arxiv, setting, message):
+    """The local model path is broken too: an error about it would mean it was loaded
+    before the configuration was checked."""
+    write_project(tmp_path, arxiv=arxiv, extra='[local]\nmodel = "/no/such/model"\n' + setting)
+    result = papersift("run", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+    assert not arxiv.requests
+
+
+def test_a_future_date_is_refused_with_exit_code_2(tmp_path, arxiv):
+    write_project(tmp_path, arxiv=arxiv)
+    result = papersift("run", "--date", "2099-01-05", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "2099-01-05: that day is in the future" in result.stderr
+    assert not arxiv.requests and not (tmp_path / "out" / "md").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_before_anything_runs(
+        tmp_path, arxiv, llm):
+    (tmp_path / "blocked").write_text("a file where the output folder should be")
+    write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        '[output]\ndir = "blocked/out"\nstore = "elsewhere/papersift.sqlite"\n'))
+    result = papersift("run", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "output.dir = " in result.stderr
+    assert "cannot write there" in result.stderr
+    assert not llm.requests  # nothing paid for that could not be published
+
+
+def test_a_damaged_store_is_one_line_naming_it(tmp_path, arxiv, llm):
+    """Damaged data pages (the schema intact): the store opens, a query fails mid-run."""
+    write_project(tmp_path, arxiv=arxiv, llm=llm)
+    assert papersift("run", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY}
+                     ).returncode == 0
+    store = tmp_path / "out" / "papersift.sqlite"
+    data = bytearray(store.read_bytes())
+    middle = slice(len(data) // 4, 3 * len(data) // 4)
+    data[middle] = b"\xff" * (middle.stop - middle.start)
+    store.write_bytes(bytes(data))
+    result = papersift("run", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("WARNING")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {store}: "), errors
+    assert "the store is damaged" in errors[0].removeprefix(f"error: {store}: ")
+
+
+def test_two_runs_at_once_never_pay_for_a_paper_twice(tmp_path, arxiv, llm):
+    """Both start on a brand-new store: one waits for the other, then finds every paper
+    scored (no 'table already exists', no paper sent twice)."""
+    llm.latency = 0.05
+    write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_BASE_URL",)}
+    env.update({"OPENAI_API_KEY": SECRET_KEY, "COLUMNS": "200"})
+    runs = [subprocess.Popen([sys.executable, "-m", "papersift", "run"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    finished = [r.communicate(timeout=300) for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], finished
+    sent = [i for r in llm.requests for i in r.ids]
+    assert len(sent) == len(set(sent)) == 663
+    for stdout, _ in finished:
+        assert f"{len(PICKS)} selected" in stdout
+
+
+def test_the_summary_shows_an_unknown_price_as_unknown(tmp_path, arxiv, llm):
+    write_project(tmp_path, arxiv=arxiv, llm=llm, extra='[llm]\nmodel = "my-local-model"\n')
+    result = papersift("run", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
+    assert result.returncode == 0, result.stderr
+    this_run = next(line for line in result.stdout.splitlines() if "This run" in line)
+    whole_day = next(line for line in result.stdout.splitlines() if "Whole day" in line)
+    assert "unknown" in this_run and "unknown" in whole_day and "$0" not in this_run
+
+
+def test_a_hundred_thousand_deep_json_source_is_one_line(tmp_path, arxiv):
+    (tmp_path / "2026-04-14.json").write_text("[" * 100_000 + "]" * 100_000)
+    write_project(tmp_path, arxiv=arxiv, extra=(
+        '[arxiv]\nsource = "file"\nfile = "2026-04-14.json"\n[scoring]\nscorer = "local"\n'))
+    result = papersift("run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path / '2026-04-14.json'}: JSON nested too deeply to be paper records"]
+
+
+def test_a_stopped_run_says_so_in_one_line_and_keeps_what_was_scored(tmp_path, arxiv, llm):
+    """SIGTERM (systemd stop, a cancelled CI job) ends the run like ^C: one line, 130."""
+    llm.latency = 0.2
+    write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_BASE_URL"}
+    env["OPENAI_API_KEY"] = SECRET_KEY
+    process = subprocess.Popen([sys.executable, "-m", "papersift", "run", "-q"], cwd=tmp_path,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(llm.requests) < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines() == [
+        "error: interrupted; what was already scored is kept in the store"]
+    with sqlite3.connect(tmp_path / "out" / "papersift.sqlite") as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("failed",)]

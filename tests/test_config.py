@@ -51,7 +51,7 @@ def test_every_starter_key_is_documented_by_a_comment(tmp_path):
     ('[arxiv]\nannounce_types = ["new", "fresh"]\n',
      "arxiv.announce_types.1 = 'fresh': Input should be 'new', 'cross', 'replace' or"),
     ('[arxiv]\ncategories = ["machine learning"]\n',
-     "arxiv.categories = ['machine learning']: Value error, 'machine learning' is not an"),
+     "arxiv.categories = ['machine learning']: 'machine learning' is not an"),
     ('[llm]\nmodle = "gpt-5"\n', "llm.modle: unknown key (known here: model, base_url"),
     ("[colours]\nx = 1\n", "colours: unknown key"),
     ("[llm\n", "not valid TOML"),
@@ -85,3 +85,9 @@ def test_secrets_come_from_the_environment_only(tmp_path):
         load_config(path)
     secrets = Secrets.from_env({"OPENAI_API_KEY": "sk-1", "S2_API_KEY": "s2"})
     assert secrets.values() == ["sk-1", "s2"]
+
+
+def test_a_config_nested_a_hundred_thousand_deep_is_a_config_error(tmp_path):
+    path = write(tmp_path, "x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match="not valid TOML: nested too deeply"):
+        load_config(path)

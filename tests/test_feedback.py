@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typer.testing import CliRunner
 
 from papersift.cli import app
 from papersift.library import read_library
+from papersift.models import Paper
 from papersift.store import Store
 
 BIBTEX = """
@@ -62,3 +65,21 @@ def test_feedback_and_learn_commands(tmp_path):
     assert "2604.01234" in keys and len(keys) == 3
     bad = runner.invoke(app, ["feedback", "not-an-id", "--like", "-c", config])
     assert bad.exit_code == 2 and "is not an arXiv id" in bad.output
+
+
+def test_a_dislike_is_stored_as_not_wanted_and_the_latest_verdict_wins(tmp_path):
+    runner = CliRunner()
+    runner.invoke(app, ["init", str(tmp_path)])
+    config = str(tmp_path / "papersift.toml")
+    with Store(tmp_path / "out" / "papersift.sqlite") as store:  # a run has seen it
+        store.save_day(dt.date(2026, 4, 14), [Paper("2604.01234", "A title", "An abstract.",
+                                                    ("A B",), ("cs.LG",))])
+    for verdict in ("--like", "--dislike"):
+        result = runner.invoke(app, ["feedback", "2604.01234", verdict, "-c", config])
+        assert result.exit_code == 0, result.output
+    assert "2604.01234: disliked." in result.output
+    with Store(tmp_path / "out" / "papersift.sqlite") as store:
+        labels = store.db.execute("SELECT key, label FROM labels").fetchall()
+    assert labels == [("2604.01234", 0)]
+    learned = runner.invoke(app, ["learn", "-c", config])
+    assert "labels in the store: 0 wanted, 1 not wanted" in learned.output

@@ -137,13 +137,32 @@ def test_learning_moves_the_ranking_towards_the_labels(tmp_path, encoder):
     assert "ranked by what you kept" in after[target].comment
 
 
-def test_the_learner_never_trains_on_the_day_it_scores(tmp_path, encoder):
+def learned(tmp_path, encoder, labelled, *, announce: dt.date | None, scored) -> bool:
+    """Whether scoring ``scored`` learned from 20 likes and 20 dislikes of ``labelled``
+    (recorded as announced on ``announce``)."""
     with Store(tmp_path / "store.sqlite") as store:
-        store.save_day(DAY, papers())
-        for paper in papers()[:40]:
-            store.add_label(paper.arxiv_id, "feedback", paper.arxiv_id.endswith("1"))
-    scores = score(tmp_path, encoder)
-    assert not any("ranked by what you kept" in s.comment for s in scores.values())
+        if announce is not None:
+            store.save_day(announce, labelled)
+        for index, paper in enumerate(labelled[:40]):
+            store.add_label(paper.arxiv_id, "feedback", index % 2 == 0)
+        scorer = LocalScorer(parse_interests(INTERESTS), encoder, store, LocalSettings(),
+                             day=DAY)
+        scores = scorer.score([Candidate(p) for p in scored])
+    return any("ranked by what you kept" in s.comment for s in scores.scored)
+
+
+def test_the_learner_never_trains_on_the_day_it_scores(tmp_path, encoder):
+    """Forty labels, enough to learn from: used when they belong to an earlier day, never
+    when they belong to the day being scored (announced on it, or among its papers)."""
+    day, earlier = papers()[:60], parse_rss(
+        (DATA / "arxiv" / "rss-cs.LG-2026-04-14.xml").read_bytes(), "x")[1][:40]
+    assert learned(tmp_path / "control", encoder, earlier, announce=dt.date(2026, 4, 14),
+                   scored=day)
+    # Announced on the scored day but not among the papers scored now (a second run).
+    assert not learned(tmp_path / "same-day", encoder, day[20:], announce=DAY,
+                       scored=day[:20])
+    # Among the papers scored now, whatever day the store thinks they belong to.
+    assert not learned(tmp_path / "scored-now", encoder, day, announce=None, scored=day)
 
 
 def test_lexical_fallback_ranks_without_the_extra(tmp_path):
@@ -175,3 +194,31 @@ def test_rank_scale_gives_ties_the_better_score():
     shares = (0.1, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
     assert scale_by_rank([5, 4, 4, 3, 2, 1, 0, 0, 0, 0], shares).tolist() == \
         [10, 9, 9, 8, 8, 7, 6, 6, 6, 6]
+
+
+OFF_TOPIC_DAY = ["2604.25932", "2604.26233", "2604.26288", "2604.26498", "2604.26637",
+                 "2604.26671", "2604.26766", "2604.26880"]  # education, law, clinics, robots
+
+
+def small_day(tmp_path, encoder, ids):
+    chosen = [p for p in papers() if p.arxiv_id in ids]
+    with Store(tmp_path / "store.sqlite") as store:
+        scorer = LocalScorer(parse_interests(INTERESTS), encoder, store, LocalSettings(),
+                             day=DAY)
+        return by_id(scorer.score([Candidate(p) for p in chosen]))
+
+
+def selected(scores) -> set[str]:
+    return {k for k, s in scores.items() if s.relevance >= 8 and s.novelty >= 7}
+
+
+def test_a_small_day_still_surfaces_its_on_topic_paper(tmp_path, encoder):
+    """Eight candidates (a small category, a quiet day): ranking within the day alone
+    could never give any of them relevance 8."""
+    on_topic = find("Rethinking KV Cache Eviction")
+    scores = small_day(tmp_path, encoder, [on_topic, *OFF_TOPIC_DAY[:7]])
+    assert selected(scores) == {on_topic}
+
+
+def test_an_off_topic_small_day_selects_nothing(tmp_path, encoder):
+    assert selected(small_day(tmp_path, encoder, OFF_TOPIC_DAY)) == set()

@@ -51,3 +51,32 @@ def test_a_month_without_digests_is_a_clear_error(tmp_path, arxiv):
     assert "no digests for 2026-05" in result.output
     bad = CliRunner().invoke(app, ["monthly", "May", "-c", str(config)])
     assert bad.exit_code == 2 and "expected YYYY-MM" in bad.output
+
+
+def test_an_unknown_price_is_shown_as_unknown_never_as_zero(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra='[llm]\nmodel = "my-local-model"\n')
+    build_archive(tmp_path / "out")
+    result = CliRunner().invoke(app, ["monthly", "2026-04", "-c", str(config)],
+                                env={"OPENAI_API_KEY": "sk-test"})
+    assert result.exit_code == 0, result.output
+    assert "tokens, unknown)" in result.output
+    text = (tmp_path / "out" / "md" / "2026-04" / "overview.md").read_text()
+    assert "| Cost | unknown | unknown | unknown |" in text
+
+
+def test_latest_md_keeps_following_new_days_after_a_monthly_overview(tmp_path, arxiv):
+    """The overview's own Markdown file lives beside the days' digests; it is not a day."""
+    import datetime as dt
+
+    from papersift.publish import publish
+    from test_site import digest_for, real_papers
+    config = write_project(tmp_path, arxiv=arxiv)
+    build_archive(tmp_path / "out")
+    result = CliRunner().invoke(app, ["monthly", "2026-04", "-c", str(config)],
+                                env={"OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""})
+    assert result.exit_code == 0, result.output
+    publish(digest_for(dt.date(2026, 4, 17), real_papers()[40:42]), tmp_path / "out",
+            ["md", "json", "site"])
+    assert (tmp_path / "out" / "latest.md").read_text().startswith(
+        "# Personalized Daily arXiv Papers 2026-04-17")

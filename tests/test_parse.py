@@ -56,3 +56,20 @@ def test_title_pass_id_list():
     assert parse_id_list('```json\n["2604.00002v1", "2699.1"]\n```', BATCH) == {"2604.00002"}
     assert parse_id_list("[]", BATCH) == set()
     assert parse_id_list("None of these are irrelevant.", BATCH) is None
+
+
+def test_a_pathological_answer_is_read_in_linear_time():
+    """Megabytes of brackets that never close: read within a bounded effort, not
+    rescanned from every bracket (which took quadratic time: hours for 16 MB)."""
+    import time
+    started = time.monotonic()
+    assert parse_scores("{" * 2_000_000, BATCH) == {}
+    assert time.monotonic() - started < 60  # a hang guard, not a speed target
+
+
+def test_a_deeply_nested_answer_is_no_answer_and_no_crash():
+    deep = "[" * 100_000 + "]" * 100_000
+    assert parse_scores(deep, BATCH) == {}
+    wrapped = '{"papers": ' + "[" * 900 + '{"ARXIVID": "2604.00001", "COMMENT": "ok", ' \
+        '"RELEVANCE": 9, "NOVELTY": 8}' + "]" * 900 + "}"
+    assert parse_scores(wrapped, BATCH)["2604.00001"].relevance == 9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 
 import pytest
 
@@ -18,7 +19,8 @@ APRIL_14 = dt.date(2026, 4, 14)
 SECRETS = Secrets(openai_api_key="sk-test", openai_base_url=None, s2_api_key=None)
 
 
-def run_day(config_path, day=APRIL_14):
+def run_day(config_path, day=None):
+    """The latest day (the loopback RSS feeds are for 2026-04-14)."""
     return run(load_config(config_path), day=day, secrets=SECRETS)
 
 
@@ -276,7 +278,14 @@ def test_a_missing_prompt_file_is_a_config_error_naming_the_key(tmp_path, arxiv,
     assert not arxiv.requests
 
 
-def test_without_a_key_the_local_scorer_makes_the_digest(tmp_path, arxiv):
+def with_embeddings(tmp_path, embedded_store) -> None:
+    """Start from a store that already holds the day's embeddings (computed once)."""
+    (tmp_path / "out").mkdir(parents=True, exist_ok=True)
+    shutil.copy(embedded_store, tmp_path / "out" / "papersift.sqlite")
+
+
+def test_without_a_key_the_local_scorer_makes_the_digest(tmp_path, arxiv, embedded_store):
+    with_embeddings(tmp_path, embedded_store)
     config = write_project(tmp_path, arxiv=arxiv)
     result = run(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
     assert result.digest.model == "local (all-MiniLM-L6-v2)"
@@ -284,7 +293,8 @@ def test_without_a_key_the_local_scorer_makes_the_digest(tmp_path, arxiv):
     assert "| Cost | $0.00 | $0.00 | $0.00 |" in digest_text(tmp_path)
 
 
-def test_hybrid_sends_only_the_local_top_share_to_the_llm(tmp_path, arxiv, llm):
+def test_hybrid_sends_only_the_local_top_share_to_the_llm(tmp_path, arxiv, llm, embedded_store):
+    with_embeddings(tmp_path, embedded_store)
     config = write_project(tmp_path, arxiv=arxiv, llm=llm,
                            extra='[scoring]\nscorer = "hybrid"\nhybrid_share = 0.4\n')
     result = run_day(config)
@@ -345,3 +355,60 @@ def test_several_batches_are_in_flight_within_the_concurrency_limit(tmp_path, ar
     result = run_day(config)
     assert llm.most_in_flight == 3
     assert [s.paper.arxiv_id for s in result.digest.selected] == expected_order()
+
+
+# -- what a planted bug must not get past -------------------------------------------------
+
+def test_editing_the_interests_scores_every_abstract_again(tmp_path, arxiv, llm):
+    """Without the title pass, whose own fingerprint would hide a stale abstract cache."""
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
+    run_day(config)
+    before = len(llm.requests)
+    (tmp_path / "interests.md").write_text((tmp_path / "interests.md").read_text()
+                                           + "\n3. Sparse autoencoders\n")
+    run_day(config)
+    again = {i for r in llm.requests[before:] for i in r.ids}
+    assert len(again) == 663
+
+
+def test_selection_needs_the_novelty_cutoff_too(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra="[selection]\nrelevance_cutoff = 8\nnovelty_cutoff = 9\n")
+    result = run_day(config)
+    novel = {i for i, s in PICKS.items() if s["novelty"] >= 9}
+    assert 0 < len(novel) < len(PICKS)
+    assert {s.paper.arxiv_id for s in result.digest.selected} == novel
+
+
+def test_the_site_lists_not_scored_papers_and_tells_total_from_scanned(tmp_path, arxiv, llm):
+    missing = expected_order()[0]
+    llm.omit = {missing}
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\nretries = 0\n")
+    run_day(config)
+    record = json.loads((tmp_path / "out" / "json" / "2026-04" / "2026-04-14.json").read_text())
+    assert (record["run"]["total"], record["run"]["scanned"]) == (675, 663)
+    page = (tmp_path / "out" / "site" / "2026-04" / "2026-04-14.html").read_text()
+    assert "Total arXiv papers: <b>675</b>" in page
+    assert "Total scanned papers: <b>663</b>" in page
+    section = page.split('<h2 id="not-scored">', 1)[1]
+    assert section.startswith("Not scored (1)</h2>") and missing in section
+
+
+def test_control_characters_in_a_comment_never_break_the_feed(tmp_path, arxiv, llm):
+    llm.comment_suffix = " \u0007bell\u001b[31m\u0000"
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    result = run_day(config)
+    assert result.digest.selected[0].scored.comment == "Matches a core interest. bell[31m"
+    import xml.etree.ElementTree as ET
+    feed = ET.parse(tmp_path / "out" / "site" / "feed.xml")  # well-formed XML
+    assert len(feed.getroot().findall("{http://www.w3.org/2005/Atom}entry")) == len(PICKS)
+
+
+def test_a_hostile_comment_is_inert_on_the_site_and_in_markdown(tmp_path, arxiv, llm):
+    llm.comment_suffix = ' <script>window.pwned=1</script><img src=x onerror="x()">'
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    run_day(config)
+    page = (tmp_path / "out" / "site" / "2026-04" / "2026-04-14.html").read_text()
+    assert "<script>window.pwned" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
+    assert "<script>" not in digest_text(tmp_path)

@@ -44,5 +44,5 @@ def test_a_store_from_a_newer_papersift_is_refused(tmp_path):
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     path = tmp_path / "s.sqlite"
     path.write_text("this is not sqlite " * 100)
-    with pytest.raises(StoreError, match=f"{path}: cannot open the store"):
+    with pytest.raises(StoreError, match=f"{path}: the store is damaged"):
         Store(path)

@@ -15,10 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from papersift.config import AuthorsConfig
-from papersift.http import HTTPFailure, Pacer, RetryPolicy, request
+from papersift.http import HttpClient, HTTPFailure, Pacer, RetryPolicy, request
 from papersift.models import Candidate, Filtered, Paper
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.store import Store
@@ -102,7 +100,7 @@ class SemanticScholar:
     PAPER_FIELDS = "authors.name,authors.hIndex"
     BATCH = 500
 
-    def __init__(self, client: httpx.Client, base_url: str, store: Store, *,
+    def __init__(self, client: HttpClient, base_url: str, store: Store, *,
                  api_key: str | None = None, cache_days: int = 30,
                  delay_seconds: float | None = None, policy: RetryPolicy | None = None):
         self.client, self.base_url, self.store = client, base_url.rstrip("/"), store
@@ -120,7 +118,9 @@ class SemanticScholar:
     def paper_authors(self, arxiv_ids: Sequence[str]) -> dict[str, list[dict[str, Any]] | None]:
         """Each paper's authors with their h-index (None for a paper not indexed yet)."""
         papers = self._batch("paper", [f"arXiv:{a}" for a in arxiv_ids], self.PAPER_FIELDS)
-        return {aid: (papers[f"arXiv:{aid}"] or {}).get("authors") for aid in arxiv_ids}
+        found = {aid: (papers[f"arXiv:{aid}"] or {}).get("authors") for aid in arxiv_ids}
+        return {aid: [a for a in authors if isinstance(a, dict)]
+                if isinstance(authors, list) else None for aid, authors in found.items()}
 
     def _batch(self, kind: str, ids: Sequence[str], fields: str
                ) -> dict[str, dict[str, Any] | None]:
@@ -140,13 +140,16 @@ class SemanticScholar:
                 params={"fields": fields}, json={"ids": chunk}, headers=self.headers,
                 policy=self.policy,
             )
-            records = response.json()
+            url = f"{self.base_url}/{kind}/batch"
+            try:
+                records = response.json()
+            except (ValueError, RecursionError):
+                raise HTTPFailure(url, "the answer is not JSON") from None
             if not isinstance(records, list) or len(records) != len(chunk):
-                raise HTTPFailure(f"{self.base_url}/{kind}/batch",
-                                  "unexpected answer (not a list in request order)")
+                raise HTTPFailure(url, "unexpected answer (not a list in request order)")
             for item, record in zip(chunk, records, strict=True):
-                found[item] = record
-                self.store.cache_put(f"s2:{kind}:{item}", {"record": record})
+                found[item] = record if isinstance(record, dict) else None
+                self.store.cache_put(f"s2:{kind}:{item}", {"record": found[item]})
         return {item: found[item] for item in ids}
 
 
@@ -157,7 +160,7 @@ def followed_names(config: AuthorsConfig, s2: SemanticScholar | None) -> list[st
     if ids and s2 is not None:
         try:
             for author_id, record in s2.authors(ids).items():
-                if record and record.get("name"):
+                if record and isinstance(record.get("name"), str) and record["name"].strip():
                     names.append(record["name"])
                 else:
                     log.warning("Semantic Scholar knows no author with id %s", author_id)
@@ -188,7 +191,8 @@ def attach_authors(
     kept, filtered = [], []
     for candidate in candidates:
         authors = by_paper.get(candidate.paper.arxiv_id)
-        h_values = [a.get("hIndex") for a in authors or [] if a.get("hIndex") is not None]
+        h_values = [h for a in authors or [] if isinstance(h := a.get("hIndex"), int)
+                    and not isinstance(h, bool)]
         if candidate.author_match or not h_values or max(h_values) >= config.h_index_cutoff:
             kept.append(candidate)  # unknown to Semantic Scholar yet: kept, never lost
         else:

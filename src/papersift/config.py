@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import httpx
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from papersift.errors import ConfigError
 from papersift.models import ANNOUNCE_TYPES, AnnounceType
@@ -21,12 +30,30 @@ from papersift.models import ANNOUNCE_TYPES, AnnounceType
 CONFIG_FILENAME = "papersift.toml"
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 
+
+def check_url(value: str) -> str:
+    """An absolute http(s) URL with a host, or ValueError saying what is wrong."""
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise ValueError(f"not a URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("not an http(s) URL with a host, e.g. 'https://api.example.com/v1'")
+    return value
+
+
+# TOML has real types: `true` is not a number and "30" is not a duration (strict mode),
+# and no duration or amount may be infinite or NaN.
 PositiveInt = Annotated[int, Field(gt=0)]
 Score = Annotated[int, Field(ge=1, le=10)]
+Seconds = Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)]
+Pause = Annotated[float, Field(ge=0, le=3_600, allow_inf_nan=False)]
+Url = Annotated[str, AfterValidator(check_url)]
+FilePath = Annotated[Path, Field(strict=False)]  # TOML gives a string
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ArxivConfig(_Section):
@@ -34,14 +61,14 @@ class ArxivConfig(_Section):
     announce_types: list[AnnounceType] = ["new", "cross"]
     force_primary: bool = False
     source: Literal["auto", "rss", "api", "file"] = "auto"
-    file: Path | None = None
-    rss_url: str = "https://rss.arxiv.org/rss"
-    api_url: str = "https://export.arxiv.org/api/query"
+    file: FilePath | None = None
+    rss_url: Url = "https://rss.arxiv.org/rss"
+    api_url: Url = "https://export.arxiv.org/api/query"
     api_page_size: Annotated[int, Field(gt=0, le=2000)] = 200
-    api_delay_seconds: Annotated[float, Field(ge=0)] = 3.0
-    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    api_delay_seconds: Pause = 3.0
+    timeout_seconds: Seconds = 30.0
     request_attempts: Annotated[int, Field(ge=1, le=20)] = 4
-    backoff_seconds: Annotated[float, Field(ge=0)] = 1.0
+    backoff_seconds: Pause = 1.0
 
     @field_validator("categories")
     @classmethod
@@ -60,6 +87,12 @@ class ArxivConfig(_Section):
             raise ValueError(f"choose at least one of {', '.join(ANNOUNCE_TYPES)}")
         return list(dict.fromkeys(value))
 
+    @model_validator(mode="after")
+    def _file_for_file_source(self) -> ArxivConfig:
+        if self.source == "file" and self.file is None:
+            raise ValueError("source = 'file' needs file = 'PATH' (a saved feed or JSONL)")
+        return self
+
 
 class AuthorsConfig(_Section):
     follow: list[str] = []
@@ -67,16 +100,16 @@ class AuthorsConfig(_Section):
     match_score: PositiveInt = 20
     h_index_gate: bool = False
     h_index_cutoff: Annotated[int, Field(ge=0)] = 10
-    s2_url: str = "https://api.semanticscholar.org/graph/v1"
+    s2_url: Url = "https://api.semanticscholar.org/graph/v1"
     cache_days: Annotated[int, Field(ge=0)] = 30
-    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    timeout_seconds: Seconds = 30.0
     request_attempts: Annotated[int, Field(ge=1, le=20)] = 4
-    backoff_seconds: Annotated[float, Field(ge=0)] = 1.0
+    backoff_seconds: Pause = 1.0
 
 
 class LLMConfig(_Section):
     model: str = "gpt-4.1-mini"
-    base_url: str | None = None
+    base_url: Url | None = None
     title_pass: bool = True
     title_batch_size: PositiveInt = 32
     abstract_batch_size: PositiveInt = 64
@@ -84,13 +117,17 @@ class LLMConfig(_Section):
     adaptive_threshold: PositiveInt = 32
     retries: Annotated[int, Field(ge=0, le=20)] = 3
     request_attempts: Annotated[int, Field(ge=1, le=20)] = 5
-    backoff_seconds: Annotated[float, Field(ge=0)] = 2.0
-    max_backoff_seconds: Annotated[float, Field(ge=0)] = 60.0
+    backoff_seconds: Pause = 2.0
+    # The longest pause before a retry. A server that asks (Retry-After) for a longer
+    # one is not waited for: the request fails and its papers are listed as not scored.
+    max_backoff_seconds: Pause = 60.0
     requests_per_minute: Annotated[int, Field(ge=0)] = 0
     tokens_per_minute: Annotated[int, Field(ge=0)] = 0
     concurrency: Annotated[int, Field(ge=1, le=64)] = 4
-    timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
-    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    timeout_seconds: Seconds = 120.0  # one request, from sending to its last byte
+    # The LLM's share of a run; then no request starts and the rest are "not scored".
+    max_seconds_per_run: Seconds = 3600.0
+    temperature: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
     max_abstract_chars: Annotated[int, Field(ge=200)] = 2500
     include_authors: bool = False
@@ -98,14 +135,14 @@ class LLMConfig(_Section):
     # Per-run spending limits (0 = none): once reached, no more requests are sent and the
     # papers left are listed under "Not scored (budget)".
     max_tokens_per_run: Annotated[int, Field(ge=0)] = 0
-    max_cost_per_run: Annotated[float, Field(ge=0)] = 0.0
+    max_cost_per_run: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
 
 
 class ScoringConfig(_Section):
     # auto: the LLM when OPENAI_API_KEY / a base URL is set, else the local scorer.
     scorer: Literal["auto", "local", "llm", "hybrid"] = "auto"
     # hybrid: share of the day's papers, best first by the local scorer, sent to the LLM.
-    hybrid_share: Annotated[float, Field(gt=0, le=1)] = 0.4
+    hybrid_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.4
 
 
 class LocalConfig(_Section):
@@ -117,11 +154,11 @@ class LocalConfig(_Section):
 
 
 class PromptsConfig(_Section):
-    interests: Path = Path("interests.md")
-    system: Path | None = None
-    rubric: Path | None = None
-    output_format: Path | None = None
-    title_pass: Path | None = None
+    interests: FilePath = Path("interests.md")
+    system: FilePath | None = None
+    rubric: FilePath | None = None
+    output_format: FilePath | None = None
+    title_pass: FilePath | None = None
 
 
 class SelectionConfig(_Section):
@@ -130,17 +167,19 @@ class SelectionConfig(_Section):
 
 
 class OutputConfig(_Section):
-    dir: Path = Path("out")
+    dir: FilePath = Path("out")
     formats: list[Literal["md", "json", "site"]] = ["md", "json", "site"]
-    store: Path | None = None
+    store: FilePath | None = None
+    # A second run on the same store waits this long for the first to end, then stops.
+    lock_timeout_seconds: Pause = 600.0
 
 
 class Price(_Section):
     """USD per one million tokens."""
 
-    prompt: Annotated[float, Field(ge=0)]
-    completion: Annotated[float, Field(ge=0)]
-    cached: Annotated[float, Field(ge=0)] | None = None
+    prompt: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    completion: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    cached: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
 
 class Config(_Section):
@@ -155,7 +194,7 @@ class Config(_Section):
     selection: SelectionConfig = SelectionConfig()
     output: OutputConfig = OutputConfig()
     pricing: dict[str, Price] = {}
-    base_dir: Path = Field(default=Path("."), exclude=True)
+    base_dir: Path = Field(default=Path("."), exclude=True, strict=False)
 
     def resolve(self, path: Path) -> Path:
         """A path from the file, made absolute against the file's folder."""
@@ -213,6 +252,8 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     return parse_config(raw, path)
 
 
@@ -240,7 +281,8 @@ def _describe(exc: ValidationError, raw: dict[str, Any], path: Path) -> str:
         return f"{path}: {key}: {message}"
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    if value is _MISSING:
+    message = message.removeprefix("Value error, ")
+    if value is _MISSING or isinstance(value, dict):  # a whole section: name it, not its text
         return f"{path}: {key}: {message}{suffix}"
     return f"{path}: {key} = {value!r}: {message}{suffix}"
 

@@ -25,3 +25,9 @@ class NoAnnouncements(PapersiftError):
 
 class ScorerUnavailable(PapersiftError):
     """No scorer can run with the given configuration and environment."""
+
+
+class DateError(PapersiftError):
+    """The requested day cannot have been announced (a future date)."""
+
+    exit_code = 2

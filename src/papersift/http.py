@@ -1,18 +1,29 @@
-"""HTTP helpers shared by the sources and the Semantic Scholar client.
+"""HTTP for every outside service, with limits a hostile server cannot get around.
 
-Retries transient failures (429, 5xx, connection errors, timeouts) with exponential
-backoff, honouring ``Retry-After``; anything else fails at once with a one-line error
-that names the URL.
+Each request has an overall deadline (from sending it to the last byte of the answer:
+httpx's own timeouts apply per read, so a server dripping one byte a second would
+never trip them) and a cap on the size of the answer, compressed or not. Transient
+failures (429, 5xx, connection errors, timeouts) are retried with exponential backoff,
+honouring ``Retry-After`` up to a limit; anything else fails at once with a one-line
+error that names the URL.
+
+``LimitedTransport`` enforces the limits inside httpx, so the openai SDK's client gets
+them too; ``HttpClient`` is the blocking client of the sources and Semantic Scholar.
+It runs an ``httpx.AsyncClient`` on a private event loop because only a cancellable
+request can be stopped at its deadline.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email.utils
 import logging
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from tenacity import (
@@ -28,6 +39,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"papersift/{__version__} (personal arXiv digest)"
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_RESPONSE_BYTES = 64 * 2**20  # a day's arXiv listing is a few MB
 
 
 class HTTPFailure(Exception):
@@ -37,6 +49,10 @@ class HTTPFailure(Exception):
         super().__init__(f"{url}: {detail}")
         self.url = url
         self.status = status
+
+
+class ResponseTooLarge(httpx.ReadError):
+    """The answer passed the size cap; retrying would only fetch it again."""
 
 
 class _Retryable(Exception):
@@ -74,12 +90,14 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if seconds == seconds else None  # NaN is no answer
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     now = now or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
@@ -91,24 +109,184 @@ def backoff_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
     """A tenacity wait: ``Retry-After`` when the server sent one, else exponential."""
 
     def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
+        retry_after = _retry_after(state)
         if retry_after is not None:
-            return min(retry_after, policy.max_backoff_seconds)
+            return retry_after
         return min(policy.backoff_seconds * 2 ** (state.attempt_number - 1),
                    policy.max_backoff_seconds)
 
     return wait
 
 
+def retry_stop(policy: RetryPolicy) -> Callable[[RetryCallState], bool]:
+    """A tenacity stop: after ``attempts``, or at once when the server asks for a pause
+    longer than ``max_backoff_seconds`` (``Retry-After: 3600`` is not waited for)."""
+    attempts = stop_after_attempt(policy.attempts)
+
+    def stop(state: RetryCallState) -> bool:
+        retry_after = _retry_after(state)
+        return attempts(state) or (retry_after is not None
+                                   and retry_after > policy.max_backoff_seconds)
+
+    return stop
+
+
+def gave_up_because(exc: BaseException, policy: RetryPolicy) -> str:
+    """Why the retries ended, for the one-line error: the attempts, or a long Retry-After."""
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None and retry_after > policy.max_backoff_seconds:
+        return (f"{exc}; the server asks to wait {retry_after:.0f} s (Retry-After), "
+                f"more than the {policy.max_backoff_seconds:g} s papersift waits")
+    return f"{exc} after {policy.attempts} attempts"
+
+
+def _retry_after(state: RetryCallState) -> float | None:
+    exc = state.outcome.exception() if state.outcome else None
+    return getattr(exc, "retry_after", None)
+
+
+# -- limits inside httpx -----------------------------------------------------------------
+
+class LimitedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport whose answers end by a deadline and stop at ``max_bytes``.
+
+    Answers are asked for uncompressed; a server that compresses anyway is decoded here,
+    under the same cap, so a small compressed bomb cannot grow past it.
+    """
+
+    def __init__(self, deadline: float, max_bytes: int = MAX_RESPONSE_BYTES,
+                 inner: httpx.AsyncBaseTransport | None = None):
+        self.deadline, self.max_bytes = deadline, max_bytes
+        self.inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + self.deadline
+        request.headers["Accept-Encoding"] = "identity"
+        try:
+            async with asyncio.timeout_at(ends_at):
+                response = await self.inner.handle_async_request(request)
+        except TimeoutError:
+            raise self._late(request) from None
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+            await response.aclose()
+            raise httpx.DecodingError(f"unsupported Content-Encoding {encoding!r}",
+                                      request=request)
+        length = response.headers.get("Content-Length", "")
+        if encoding in ("identity", "") and length.isdigit() and int(length) > self.max_bytes:
+            await response.aclose()
+            raise self._too_large(request)
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length")]
+        body = _LimitedBody(response.stream, ends_at, self.max_bytes, encoding,
+                            lambda: self._late(request), lambda: self._too_large(request))
+        return httpx.Response(response.status_code, headers=headers, stream=body,
+                              extensions=response.extensions, request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def _late(self, request: httpx.Request) -> httpx.ReadTimeout:
+        return httpx.ReadTimeout(f"no complete answer within {self.deadline:g} s",
+                                 request=request)
+
+    def _too_large(self, request: httpx.Request) -> ResponseTooLarge:
+        return ResponseTooLarge(f"answer larger than {self.max_bytes // 2**20} MB",
+                                request=request)
+
+
+class _LimitedBody(httpx.AsyncByteStream):
+    def __init__(self, stream: Any, ends_at: float, max_bytes: int, encoding: str,
+                 late: Callable[[], Exception], too_large: Callable[[], Exception]):
+        self.stream, self.ends_at, self.max_bytes = stream, ends_at, max_bytes
+        self.late, self.too_large = late, too_large
+        # wbits 47 reads gzip or zlib headers; raw deflate is tried if that fails.
+        self.decoder = None if encoding in ("identity", "") else zlib.decompressobj(47)
+        self.raw_deflate = encoding == "deflate"
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        received = 0
+        chunks = self.stream.__aiter__()
+        while True:
+            try:
+                async with asyncio.timeout_at(self.ends_at):
+                    chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise self.late() from None
+            data = self._decode(chunk, self.max_bytes - received)
+            received += len(data)
+            if received > self.max_bytes:
+                raise self.too_large()
+            if data:
+                yield data
+
+    def _decode(self, chunk: bytes, room: int) -> bytes:
+        if self.decoder is None:
+            return chunk
+        try:
+            return self.decoder.decompress(chunk, room + 1)  # room + 1: "too large" shows
+        except zlib.error:
+            if not self.raw_deflate:
+                raise httpx.DecodingError("malformed compressed answer") from None
+            self.raw_deflate, self.decoder = False, zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._decode(chunk, room)
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
+def limited_async_client(timeout: float, *, max_bytes: int = MAX_RESPONSE_BYTES,
+                         headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` whose every request ends by ``timeout`` seconds."""
+    return httpx.AsyncClient(
+        transport=LimitedTransport(timeout, max_bytes),
+        timeout=timeout,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        follow_redirects=True,
+    )
+
+
+class HttpClient:
+    """Blocking requests with an overall deadline and a size cap each."""
+
+    def __init__(self, timeout: float, headers: dict[str, str] | None = None, *,
+                 max_bytes: int = MAX_RESPONSE_BYTES):
+        self.timeout = timeout
+        self._loop = asyncio.new_event_loop()
+        self._client = limited_async_client(timeout, max_bytes=max_bytes, headers=headers)
+
+    def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One attempt; raises httpx's errors (``ReadTimeout`` at the deadline)."""
+        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def close(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._client.aclose())
+            self._loop.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def new_client(timeout: float, headers: dict[str, str] | None = None) -> HttpClient:
+    """A blocking client with papersift's user agent and limits."""
+    return HttpClient(timeout, headers)
+
+
 def request(
-    client: httpx.Client,
+    client: HttpClient,
     method: str,
     url: str,
     *,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> httpx.Response:
     """Send a request, retrying transient failures; raise ``HTTPFailure`` otherwise."""
     policy = policy or RetryPolicy()
@@ -116,11 +294,15 @@ def request(
 
     def attempt() -> httpx.Response:
         try:
-            response = client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            response = client.send(method, url, **kwargs)
+        except ResponseTooLarge as exc:
+            raise HTTPFailure(shown, str(exc)) from None
         except httpx.TimeoutException:
             raise _Retryable("timed out", None) from None
         except httpx.TransportError as exc:
             raise _Retryable(f"connection failed ({type(exc).__name__})", None) from None
+        except httpx.InvalidURL as exc:
+            raise HTTPFailure(shown, f"invalid URL ({exc})") from None
         if response.status_code in RETRYABLE_STATUS:
             raise _Retryable(
                 f"HTTP {response.status_code}",
@@ -131,7 +313,7 @@ def request(
         return response
 
     retrying = Retrying(
-        stop=stop_after_attempt(policy.attempts),
+        stop=retry_stop(policy),
         wait=backoff_wait(policy),
         retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
         before_sleep=lambda s: log.info(
@@ -145,13 +327,4 @@ def request(
     try:
         return retrying(attempt)
     except _Retryable as exc:
-        raise HTTPFailure(shown, f"{exc} after {policy.attempts} attempts") from None
-
-
-def new_client(timeout: float, headers: dict[str, str] | None = None) -> httpx.Client:
-    """An ``httpx.Client`` with papersift's user agent."""
-    return httpx.Client(
-        timeout=timeout,
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
-        follow_redirects=True,
-    )
+        raise HTTPFailure(shown, gave_up_because(exc, policy)) from None

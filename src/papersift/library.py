@@ -6,12 +6,12 @@ import csv
 import hashlib
 import io
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from papersift.errors import SourceError
-from papersift.sources.common import clean_text
+from papersift.sources.xmldoc import parse_xml
+from papersift.text import clean_text
 
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _DCTERMS = "{http://purl.org/dc/terms/}"
@@ -88,10 +88,7 @@ def _zotero_csv(text: str, path: Path) -> list[LibraryItem]:
 
 
 def _zotero_rdf(text: str, path: Path) -> list[LibraryItem]:
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise SourceError(f"{path}: not valid RDF/XML ({exc})") from None
+    root = parse_xml(text.encode("utf-8"), str(path))
     items = []
     for element in root:
         title = element.find(f"{_DC}title")

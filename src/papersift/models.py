@@ -147,12 +147,18 @@ def _add_cost(a: float | None, b: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class ScoringOutcome:
-    """What a scorer returns for a list of candidates: every candidate lands in one list."""
+    """What a scorer returns for a list of candidates: every candidate lands in one list.
+
+    ``asked`` counts the candidates it had to judge (not already in the store), ``fresh``
+    those it judged this time: asked > 0 with fresh == 0 means the scorer failed.
+    """
 
     scored: tuple[Scored, ...]
     not_scored: tuple[NotScored, ...]
     filtered: tuple[Filtered, ...] = ()
     usage: Usage = field(default_factory=Usage)
+    asked: int = 0
+    fresh: int = 0
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ and the followed authors who appeared most.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -17,15 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from papersift import __version__
-from papersift.atomic import write_atomic
+from papersift.atomic import Staging
+from papersift.config import LLMConfig, Secrets
 from papersift.errors import PapersiftError
 from papersift.models import Usage
 from papersift.render import markdown_environment, usage_record
-from papersift.scoring.llm import Chat, RequestFailed
+from papersift.scoring.chat import Answer, AsyncChat, RequestFailed, make_async_client
 from papersift.scoring.parse import iter_json_objects
+from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import default_text
 from papersift.site import best_first, build_site, load_days, site_environment
 from papersift.store import Store
+from papersift.text import clean_text
 
 log = logging.getLogger(__name__)
 TOP_PER_TOPIC = 5
@@ -76,18 +80,20 @@ def overview_of(out_dir: Path, month: str) -> MonthlyOverview:
     return MonthlyOverview(month, len(days), topics, followed.most_common(10))
 
 
-def summarise(overview: MonthlyOverview, chat: Chat, store: Store) -> MonthlyOverview:
+def summarise(overview: MonthlyOverview, config: LLMConfig, secrets: Secrets,
+              prices: PriceTable, store: Store) -> MonthlyOverview:
     """Ask the LLM for each topic's text; keep the deterministic overview if it fails."""
     run_id = store.start_run(dt.date.fromisoformat(f"{overview.month}-01"), kind="monthly")
-    store.set_run_model(run_id, chat.model)
+    store.set_run_model(run_id, config.model)
     system = default_text("monthly").strip()
-    overview.model, overview.prompt = chat.model, system
+    overview.model, overview.prompt = config.model, system
     user = "\n\n".join(
         f"## {t.topic}\n" + "\n".join(
             f"- [{p['arxiv_id']}] {p['title']}: {p.get('COMMENT', '')}" for p in t.papers[:25])
         for t in overview.topics)
     try:
-        answer = chat.ask(system, f"Papers selected in {overview.month}:\n\n{user}\n")
+        answer = asyncio.run(_ask_once(config, secrets, prices, system,
+                                       f"Papers selected in {overview.month}:\n\n{user}\n"))
     except RequestFailed as exc:
         log.warning("monthly overview: the LLM request failed (%s); writing it without", exc)
         store.finish_run(run_id, status="failed")
@@ -97,9 +103,18 @@ def summarise(overview: MonthlyOverview, chat: Chat, store: Store) -> MonthlyOve
     texts = next(iter_json_objects(answer.text), {})
     for topic in overview.topics:
         value = texts.get(topic.topic)
-        topic.text = " ".join(str(value).split()) if value else ""
+        topic.text = clean_text(value) if isinstance(value, str) else ""
     store.finish_run(run_id, status="done", relevant=overview.paper_count)
     return overview
+
+
+async def _ask_once(config: LLMConfig, secrets: Secrets, prices: PriceTable, system: str,
+                    user: str) -> Answer:
+    client = make_async_client(config, secrets)
+    try:
+        return await AsyncChat(config, client, prices).ask(system, user)
+    finally:
+        await client.close()
 
 
 def write_overview(overview: MonthlyOverview, out_dir: Path) -> list[Path]:
@@ -107,12 +122,18 @@ def write_overview(overview: MonthlyOverview, out_dir: Path) -> list[Path]:
     md = out_dir / "md" / overview.month / "overview.md"
     record = out_dir / "json" / overview.month / "overview.json"
     page = out_dir / "site" / overview.month / "overview.html"
-    write_atomic(md, markdown_environment().get_template("overview.md.j2").render(o=overview))
-    write_atomic(record, json.dumps(_record(overview), ensure_ascii=False, indent=2) + "\n")
-    write_atomic(page, site_environment().get_template("overview.html.j2").render(
-        o=overview, root="../", version=__version__))
-    # Touching the month (not one of its days) rewrites its page, which now links the overview.
-    build_site(out_dir, touched=[dt.date.fromisoformat(f"{overview.month}-01")])
+    with Staging() as staging:
+        staging.write(md, markdown_environment().get_template("overview.md.j2").render(
+            o=overview))
+        staging.write(record, json.dumps(_record(overview), ensure_ascii=False, indent=2)
+                      + "\n")
+        staging.write(page, site_environment().get_template("overview.html.j2").render(
+            o=overview, root="../", version=__version__))
+        # Touching the month (not one of its days) rewrites its page, which now links the
+        # overview (staged above, so the page knows it will exist).
+        build_site(out_dir, touched=[dt.date.fromisoformat(f"{overview.month}-01")],
+                   staging=staging)
+        staging.commit()
     return [md, record, page]
 
 

@@ -1,14 +1,19 @@
 """The daily job as a library call: ``run(config)`` is what ``papersift run`` does.
 
-fetch → store → announce-type filter → authors (+ h-index gate) → score → select →
-publish. Every fetched paper ends in exactly one place: filtered (with the reason),
-scored, or not scored (with the reason); the run's outcomes are recorded in the store.
+checks → lock → fetch → store → announce-type filter → authors (+ h-index gate) → score
+→ select → publish. Every fetched paper ends in exactly one place: filtered (with the
+reason), scored, or not scored (with the reason); the run's outcomes are recorded in the
+store. Everything that can be checked without the network is checked first, so a broken
+setup fails in seconds, before a model loads or a token is paid for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ from pathlib import Path
 
 from papersift.authors import SemanticScholar, attach_authors
 from papersift.config import Config, Secrets
+from papersift.errors import ConfigError
 from papersift.http import RetryPolicy, new_client
 from papersift.models import (
     Candidate,
@@ -31,18 +37,21 @@ from papersift.models import (
 )
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.publish import publish
+from papersift.redact import Redactor
 from papersift.scoring import Scorer
+from papersift.scoring.chat import check_endpoint
+from papersift.scoring.encoders import PACKAGED_MODEL
 from papersift.scoring.hybrid import HybridScorer
 from papersift.scoring.interests import parse_interests
-from papersift.scoring.llm import LLMScorer, make_async_client, make_client
+from papersift.scoring.llm import LLMScorer, make_async_client
 from papersift.scoring.local import LocalScorer, LocalSettings, make_encoder
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import PromptSet
 from papersift.scoring.relevance import paper_text
 from papersift.scoring.topics import tag_topics
 from papersift.selection import author_matched, select
-from papersift.sources import fetch_day, keep_announced
-from papersift.store import Store
+from papersift.sources import check_day, fetch_day, keep_announced, latest_possible_day
+from papersift.store import Store, run_lock
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +64,13 @@ class RunResult:
     written: list[Path]
     run_usage: Usage  # what this run spent (the digest shows the whole day's)
     store_path: Path
+    asked: int = 0  # papers the scorer had to judge this run (not already in the store)
+    fresh: int = 0  # of those, the ones it judged
+
+    @property
+    def scoring_failed(self) -> bool:
+        """The scorer judged none of the papers it was asked to (every request failed)."""
+        return self.asked > 0 and self.fresh == 0
 
 
 def run(
@@ -64,28 +80,66 @@ def run(
     secrets: Secrets | None = None,
     progress: Progress = NULL_PROGRESS,
     scorer_factory: ScorerFactory | None = None,
+    today: dt.date | None = None,
 ) -> RunResult:
     """Build one day's digest (``day=None``: the latest announcement day) and write it."""
     secrets = secrets or Secrets.from_env()
+    redact = Redactor.from_environment(secrets.values())
+    today = today or latest_possible_day()
     prompts = PromptSet.from_config(config)  # a bad interests file fails before any fetch
-    if scorer_factory is None:
-        scorer_factory = scorer_factory_for(config, secrets, prompts, progress)
-    file_path = config.resolve(config.arxiv.file) if config.arxiv.file else None
-    fetched = fetch_day(config.arxiv, day, file_path=file_path, progress=progress)
-    log.info("%s: %d papers for %s", fetched.source, len(fetched.papers), fetched.day)
+    preflight(config, secrets, day, today)
+    with run_lock(config.store_path, config.output.lock_timeout_seconds):
+        # Fetching first: a source that fails (offline, a bad file) fails in seconds,
+        # and a day without announcements never loads a model.
+        file_path = config.resolve(config.arxiv.file) if config.arxiv.file else None
+        fetched = fetch_day(config.arxiv, day, file_path=file_path, progress=progress,
+                            today=today)
+        log.info("%s: %d papers for %s", fetched.source, len(fetched.papers), fetched.day)
+        if scorer_factory is None:
+            scorer_factory = scorer_factory_for(config, secrets, prompts, progress)
+        with Store(config.store_path, redact=redact) as store:
+            store.save_day(fetched.day, fetched.papers)
+            run_id = store.start_run(fetched.day)
+            try:
+                scorer = scorer_factory(store, run_id, fetched.day)
+                store.set_run_model(run_id, scorer.model)
+                return _run_day(config, secrets, fetched, store, run_id, scorer, prompts,
+                                redact, progress)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    store.finish_run(run_id, status="failed")
+                raise
 
-    with Store(config.store_path) as store:
-        store.save_day(fetched.day, fetched.papers)
-        run_id = store.start_run(fetched.day)
-        try:
-            scorer = scorer_factory(store, run_id, fetched.day)
-            store.set_run_model(run_id, scorer.model)
-            result = _run_day(config, secrets, fetched, store, run_id, scorer, prompts,
-                              progress)
-        except BaseException:
-            store.finish_run(run_id, status="failed")
-            raise
-        return result
+
+def preflight(config: Config, secrets: Secrets, day: dt.date | None, today: dt.date) -> None:
+    """Every check that needs no network, before a model loads or anything is fetched."""
+    check_day(day, today)
+    if config.arxiv.source == "file" and config.arxiv.file is not None:
+        path = config.resolve(config.arxiv.file)
+        if not path.is_file():
+            raise ConfigError(f"arxiv.file = '{path}': no such file")
+        if not os.access(path, os.R_OK):
+            raise ConfigError(f"arxiv.file = '{path}': cannot read it")
+    kind = chosen_scorer(config, secrets)
+    if kind in ("llm", "hybrid"):
+        check_endpoint(config.llm, secrets)
+    if kind in ("local", "hybrid") and config.local.model != PACKAGED_MODEL:
+        folder = config.resolve(Path(config.local.model))
+        if not folder.is_dir():
+            raise ConfigError(f"local.model = '{config.local.model}': no such model folder")
+    if config.output.formats:
+        _check_writable(config.out_dir, "output.dir")
+    _check_writable(config.store_path.parent, "output.store")
+
+
+def _check_writable(folder: Path, key: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{key} = '{folder}': cannot write there "
+                          f"({exc.strerror or exc})") from None
 
 
 def chosen_scorer(config: Config, secrets: Secrets) -> str:
@@ -98,10 +152,11 @@ def chosen_scorer(config: Config, secrets: Secrets) -> str:
 
 def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
                        progress: Progress) -> ScorerFactory:
-    """Everything that can fail (no key, no model) fails here, before anything is fetched."""
+    """The scorer for the configuration; loads the local model when one is used."""
     kind = chosen_scorer(config, secrets)
-    # Building the client checks the key and URL before anything is fetched.
-    client = make_client(config.llm, secrets) if kind in ("llm", "hybrid") else None
+    use_llm = kind in ("llm", "hybrid")
+    if use_llm:
+        check_endpoint(config.llm, secrets)  # no key, bad URL: fail before anything else
     encoder = make_encoder(_local_settings(config)) if kind in ("local", "hybrid") else None
     interests = parse_interests(prompts.interests)
     prices = PriceTable(config.pricing)
@@ -111,13 +166,14 @@ def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
         if encoder is not None:
             local = LocalScorer(interests, encoder, store, _local_settings(config), day=day,
                                 progress=progress)
-        if client is not None:
+        if use_llm:
             llm_config = config.llm
             if kind == "hybrid":  # the local ranking replaces the title pass
                 llm_config = llm_config.model_copy(update={"title_pass": False})
             llm = LLMScorer(llm_config, prompts,
                             lambda: make_async_client(config.llm, secrets),
-                            store, run_id, prices, progress=progress)
+                            store, run_id, prices, progress=progress,
+                            relevance_cutoff=config.selection.relevance_cutoff)
         if local is not None and llm is not None:
             return HybridScorer(local, llm, config.scoring.hybrid_share)
         return local or llm  # type: ignore[return-value]
@@ -126,8 +182,9 @@ def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
 
 
 def _local_settings(config: Config) -> LocalSettings:
+    model = config.local.model
     return LocalSettings(
-        model=config.local.model,
+        model=model if model == PACKAGED_MODEL else str(config.resolve(Path(model))),
         max_seq_length=config.local.max_seq_length,
         novelty_days=config.local.novelty_days,
         learn=config.local.learn,
@@ -144,6 +201,7 @@ def _run_day(
     run_id: int,
     scorer: Scorer,
     prompts: PromptSet,
+    redact: Redactor,
     progress: Progress,
 ) -> RunResult:
     kept, filtered = keep_announced(fetched.papers, config.arxiv.announce_types,
@@ -162,7 +220,7 @@ def _run_day(
         author_match_score=config.authors.match_score,
     )
     selected = _with_topics(selected, prompts, candidates)
-    digest = Digest(
+    digest = redact.apply(Digest(
         day=fetched.day,
         model=scorer.model,
         total=len(fetched.papers),
@@ -176,7 +234,7 @@ def _run_day(
         novelty_cutoff=config.selection.novelty_cutoff,
         source=fetched.source,
         generated_at=dt.datetime.now(dt.UTC),
-    )
+    ))
     chosen = {s.paper.arxiv_id for s in selected}
     store.record_outcomes(run_id, [
         *((f.paper.arxiv_id, "filtered", f.reason) for f in left_out),
@@ -187,7 +245,8 @@ def _run_day(
     written = publish(digest, config.out_dir, list(config.output.formats))
     store.finish_run(run_id, status="done", total=digest.total, scanned=digest.scanned,
                      relevant=len(selected), not_scored=len(not_scored))
-    return RunResult(digest, written, outcome.usage, store.path)
+    return RunResult(digest, written, outcome.usage, store.path,
+                     asked=outcome.asked, fresh=outcome.fresh)
 
 
 def _authors(config: Config, secrets: Secrets, papers: Sequence[Paper], store: Store,

@@ -115,7 +115,12 @@ def digest_record(digest: Digest) -> dict[str, Any]:
 
 
 def render_json(digest: Digest) -> str:
-    return json.dumps(digest_record(digest), ensure_ascii=False, indent=2) + "\n"
+    return record_json(digest_record(digest))
+
+
+def record_json(record: dict[str, Any]) -> str:
+    """A digest record as the JSON file holds it."""
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
 
 
 def usage_record(usage: Usage) -> dict[str, Any]:

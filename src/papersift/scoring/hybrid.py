@@ -12,12 +12,14 @@ import math
 from collections.abc import Sequence
 
 from papersift.models import Candidate, Filtered, ScoringOutcome
-from papersift.scoring import Scorer
+from papersift.scoring.llm import LLMScorer
 from papersift.scoring.local import LocalScorer
 
 
 class HybridScorer:
-    def __init__(self, local: LocalScorer, llm: Scorer, share: float):
+    """The local ranking picks what the LLM reads, and is the LLM guard's prior."""
+
+    def __init__(self, local: LocalScorer, llm: LLMScorer, share: float):
         self.local, self.llm, self.share = local, llm, share
 
     @property
@@ -27,9 +29,12 @@ class HybridScorer:
     def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
         order = sorted(self.local.ranked(candidates), key=lambda pair: -pair[1])
         keep = max(1, math.ceil(self.share * len(order))) if order else 0
-        outcome = self.llm.score([s.candidate for s, _ in order[:keep]])
+        sent = order[:keep]
+        outcome = self.llm.score([s.candidate for s, _ in sent],
+                                 prior={s.paper.arxiv_id: value for s, value in sent})
         below = [Filtered(s.paper, f"local prefilter: outside the top {self.share:.0%} "
                                    f"(local relevance {s.relevance})")
                  for s, _ in order[keep:]]
         return ScoringOutcome(outcome.scored, outcome.not_scored,
-                              (*outcome.filtered, *below), outcome.usage)
+                              (*outcome.filtered, *below), outcome.usage,
+                              asked=outcome.asked, fresh=outcome.fresh)

@@ -2,17 +2,20 @@
 Ollama, vLLM, llama.cpp) through the official ``openai`` SDK.
 
 Two stages: an optional title pass that removes only papers that are certainly
-irrelevant, then abstract scoring in batches, several in flight at once. Every answered
-batch is committed to the store as it arrives, so a killed run loses nothing and a rerun
-sends nothing twice. Papers missing from an answer are retried in new, smaller batches;
-those still missing are returned as ``NotScored`` with the reason.
+irrelevant, then abstract scoring in batches, several in flight at once. Every accepted
+answer is committed to the store as it arrives, so a killed run loses nothing and a rerun
+sends nothing twice. An answer that moved papers in bulk (``guard.py``) is thrown away
+and its batch scored again in halves. Papers missing from an answer are retried in new,
+smaller batches; those still missing are returned as ``NotScored`` with the reason. The
+run's token, cost and time limits are checked before every request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import openai
 
@@ -20,48 +23,52 @@ from papersift.config import LLMConfig
 from papersift.models import Candidate, Filtered, NotScored, Scored, ScoringOutcome, Usage
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.scoring.answer_schema import response_format
-from papersift.scoring.chat import (
-    Answer,
-    AsyncChat,
-    Chat,
-    RequestFailed,
-    make_async_client,
-    make_client,
+from papersift.scoring.chat import Answer, AsyncChat, RequestFailed, make_async_client
+from papersift.scoring.guard import (
+    Guard,
+    halves,
+    interleaved_batches,
+    lexical_prior,
+    percentiles,
 )
+from papersift.scoring.interests import parse_interests
 from papersift.scoring.parse import parse_id_list, parse_scores
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import INJECTION_NOTE, PromptSet, addresses_the_model
 from papersift.store import CachedScore, Store
 
-__all__ = ["BUDGET_REASON", "Chat", "LLMScorer", "OverBudget", "RequestFailed",
-           "make_async_client", "make_client"]
+__all__ = ["BUDGET_REASON", "LLMScorer", "OverBudget", "RequestFailed", "make_async_client"]
 log = logging.getLogger(__name__)
 TITLE_FILTER_REASON = "title pass: certainly irrelevant"
 BUDGET_REASON = "budget"
+TIME_REASON = "time limit"
+COMPLETION_TOKENS_PER_PAPER = 80  # an answer line: id, a one-sentence comment, two scores
 
 
 class OverBudget(Exception):
     """The run reached its token or cost limit: no further request is sent."""
 
 
-Result = Answer | RequestFailed | OverBudget
-COMPLETION_TOKENS_PER_PAPER = 80  # an answer line: id, a one-sentence comment, two scores
+class OverTime(Exception):
+    """The run reached ``llm.max_seconds_per_run``: no further request is sent."""
 
 
-def balanced_batches(items: list[Candidate], size: int) -> list[list[Candidate]]:
-    """As few batches as ``size`` allows, of (nearly) equal length: 98 papers at 48 make
-    33 + 33 + 32, not 48 + 48 + 2 (a request that pays the whole prompt prefix for two
-    papers, and a slowest batch that holds everyone up)."""
-    if not items:
-        return []
-    count = -(-len(items) // size)
-    base, extra = divmod(len(items), count)
-    batches, start = [], 0
-    for index in range(count):
-        end = start + base + (index < extra)
-        batches.append(items[start:end])
-        start = end
-    return batches
+Stopped = RequestFailed | OverBudget | OverTime
+
+
+@dataclass
+class _Scores:
+    """What one batch (and the halves it was split into) came to."""
+
+    scores: dict[str, CachedScore] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # unscored id -> why
+    stopped: bool = False  # a run limit was reached: later rounds send nothing
+
+    def merge(self, other: _Scores) -> _Scores:
+        self.scores.update(other.scores)
+        self.reasons.update(other.reasons)
+        self.stopped |= other.stopped
+        return self
 
 
 def _noted(candidate: Candidate, comment: str) -> str:
@@ -70,13 +77,21 @@ def _noted(candidate: Candidate, comment: str) -> str:
     return comment
 
 
+def _reason(exc: Stopped) -> str:
+    if isinstance(exc, OverBudget):
+        return f"{BUDGET_REASON}: {exc}"
+    if isinstance(exc, OverTime):
+        return f"{TIME_REASON}: {exc}"
+    return f"request failed: {exc}"
+
+
 def _sum_costs(*usages: Usage) -> float | None:
     costs = [u.total_cost for u in usages]
     return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
 
 
 class LLMScorer:
-    """Scores candidates with an LLM, committing each batch to the store."""
+    """Scores candidates with an LLM, committing each accepted answer to the store."""
 
     def __init__(
         self,
@@ -87,25 +102,38 @@ class LLMScorer:
         run_id: int,
         prices: PriceTable,
         *,
+        relevance_cutoff: int = 8,
         progress: Progress = NULL_PROGRESS,
     ):
         self.config, self.prompts, self.client_factory = config, prompts, client_factory
         self.store, self.run_id, self.prices = store, run_id, prices
-        self.progress = progress
+        self.relevance_cutoff, self.progress = relevance_cutoff, progress
         self.usage = Usage()
+        self.reserved = Usage()  # estimated use of the requests in flight
         self._warned_cost = False
         self.chat: AsyncChat | None = None
-        self.reserved = Usage()  # estimated use of the requests in flight
+        self.guard = Guard({}, relevance_cutoff)
+        self.ends_at = 0.0
 
     @property
     def model(self) -> str:
         return self.config.model
 
-    def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
-        """Score every candidate, from the store where possible, else with the LLM."""
+    def score(self, candidates: Sequence[Candidate],
+              prior: Mapping[str, float] | None = None) -> ScoringOutcome:
+        """Score every candidate, from the store where possible, else with the LLM.
+
+        ``prior`` is a local ranking of the candidates (higher is more relevant) that
+        the guard compares answers with; without one a TF-IDF ranking is made.
+        """
+        if prior is None:
+            prior = lexical_prior(candidates, parse_interests(self.prompts.interests))
+        ids = [c.paper.arxiv_id for c in candidates]
+        self.guard = Guard(percentiles(prior, ids), self.relevance_cutoff)
         return asyncio.run(self._score(candidates))
 
     async def _score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
+        self.ends_at = asyncio.get_running_loop().time() + self.config.max_seconds_per_run
         client = self.client_factory()
         self.chat = AsyncChat(self.config, client, self.prices)
         try:
@@ -118,123 +146,141 @@ class LLMScorer:
         cached = self.store.cached_scores([c.paper.arxiv_id for c in candidates],
                                           self.model, fingerprint)
         todo = [c for c in candidates if c.paper.arxiv_id not in cached]
+        asked = len(todo)
         log.info("%d of %d papers already scored under this model and criteria",
                  len(candidates) - len(todo), len(candidates))
         filtered: list[Filtered] = []
+        # Papers whose text plainly addresses the model skip the title pass and are scored
+        # alone; the guard catches the wordings this list does not know.
         suspicious = [c for c in todo if addresses_the_model(c.paper)]
-        suspicious_ids = {c.paper.arxiv_id for c in suspicious}
-        todo = [c for c in todo if c.paper.arxiv_id not in suspicious_ids]
+        todo = [c for c in todo if c not in suspicious]
         if self.config.title_pass and todo:
             todo, filtered = await self._title_pass(todo)
-        fresh, failures = await self._abstract_pass(todo, fingerprint)
+        result = await self._abstract_pass(todo, fingerprint)
         if suspicious:
             log.warning("%d papers address the scoring model; each is scored alone",
                         len(suspicious))
-            alone, alone_failures = await self._abstract_pass(suspicious, fingerprint,
-                                                              batch_size=1)
-            fresh.update(alone)
-            failures.update(alone_failures)
+            result.merge(await self._abstract_pass(suspicious, fingerprint, batch_size=1))
             todo += suspicious
-        cached.update(fresh)
+        cached.update(result.scores)
         scored = [
             Scored(c, s.relevance, s.novelty, _noted(c, s.comment), self.model)
             for c in candidates if (s := cached.get(c.paper.arxiv_id)) is not None
         ]
-        not_scored = [NotScored(c, failures[c.paper.arxiv_id]) for c in todo
-                      if c.paper.arxiv_id in failures]
-        return ScoringOutcome(tuple(scored), tuple(not_scored), tuple(filtered),
-                              self.usage)
+        not_scored = [NotScored(c, result.reasons[c.paper.arxiv_id]) for c in todo
+                      if c.paper.arxiv_id in result.reasons]
+        return ScoringOutcome(tuple(scored), tuple(not_scored), tuple(filtered), self.usage,
+                              asked=asked, fresh=len(result.scores) + len(filtered))
 
     # -- title pass ---------------------------------------------------------------------
 
     async def _title_pass(self, todo: list[Candidate]
                           ) -> tuple[list[Candidate], list[Filtered]]:
         fingerprint = self.prompts.fingerprint("title")
-        ids = [c.paper.arxiv_id for c in todo]
-        verdicts = self.store.cached_title_verdicts(ids, self.model, fingerprint)
+        verdicts = self.store.cached_title_verdicts([c.paper.arxiv_id for c in todo],
+                                                    self.model, fingerprint)
         pending = [c for c in todo if c.paper.arxiv_id not in verdicts]
-        size = self.config.title_batch_size
         task = self.progress.start("Title pass", total=len(pending))
-        system = self.prompts.title_system()
-        batches = balanced_batches(pending, size)
-        async for batch, result in self._in_flight("title", system, batches,
-                                                   self.prompts.title_user):
-            batch_ids = [c.paper.arxiv_id for c in batch]
-            if isinstance(result, OverBudget):
-                continue  # these papers go on to scoring, which lists them as over budget
-            if isinstance(result, RequestFailed):
-                log.warning("title pass batch failed (%s); its papers go on to scoring",
-                            result)
-                drop = None
-            else:
-                drop = parse_id_list(result.text, batch_ids)
-            if drop is None:
-                log.info("title pass answer had no id list; keeping the whole batch")
-            else:
-                batch_verdicts = {aid: aid not in drop for aid in batch_ids}
-                self.store.save_title_verdicts(self.model, fingerprint, batch_verdicts)
-                verdicts.update(batch_verdicts)
-            self.progress.advance(task, len(batch))
+        batches = interleaved_batches(pending, self.config.title_batch_size,
+                                      self.guard.standing)
+        for done in asyncio.as_completed([self._title_batch(b, fingerprint, suspect=False)
+                                          for b in batches]):
+            found = await done
+            verdicts.update(found)
+            self.progress.advance(task, len(found))
         kept = [c for c in todo if verdicts.get(c.paper.arxiv_id, True)]
         dropped = [Filtered(c.paper, TITLE_FILTER_REASON) for c in todo
                    if not verdicts.get(c.paper.arxiv_id, True)]
         return kept, dropped
 
+    async def _title_batch(self, batch: list[Candidate], fingerprint: str, *,
+                           suspect: bool) -> dict[str, bool]:
+        """Verdicts (keep?) for a batch of titles; none when the request fails, so that
+        its papers go on to abstract scoring."""
+        ids = [c.paper.arxiv_id for c in batch]
+        try:
+            answer = await self._ask("title", batch)
+        except (RequestFailed, OverBudget, OverTime) as exc:
+            log.warning("title pass batch failed (%s); its papers go on to scoring", exc)
+            return {}
+        drop = parse_id_list(answer.text, ids)
+        if drop is None:
+            log.info("title pass answer had no id list; keeping the whole batch")
+            return {}
+        if len(batch) > 1 and self.guard.drops_moved(ids, drop, suspect=suspect):
+            log.warning("a title-pass answer dropped %d of %d papers against the local "
+                        "ranking; asking again in halves", len(drop), len(batch))
+            verdicts: dict[str, bool] = {}
+            for part in await asyncio.gather(*(
+                    self._title_batch(half, fingerprint, suspect=True)
+                    for half in halves(batch, self.guard.standing))):
+                verdicts.update(part)
+            return verdicts
+        verdicts = {aid: aid not in drop for aid in ids}
+        self.store.save_title_verdicts(self.model, fingerprint, verdicts)
+        return verdicts
+
     # -- abstract scoring -----------------------------------------------------------------
 
     async def _abstract_pass(self, todo: list[Candidate], fingerprint: str, *,
-                             batch_size: int | None = None
-                             ) -> tuple[dict[str, CachedScore], dict[str, str]]:
-        scores: dict[str, CachedScore] = {}
-        reasons: dict[str, str] = {}
+                             batch_size: int | None = None) -> _Scores:
+        result = _Scores()
         remaining = list(todo)
         size = batch_size or self._first_batch_size(len(remaining))
         rounds = 1 + self.config.retries
         task = self.progress.start("Scoring abstracts", total=len(remaining))
-        system = self.prompts.scoring_system()
-        over_budget = False
         for round_number in range(1, rounds + 1):
-            if not remaining or over_budget:
+            if not remaining or result.stopped:
                 break
             if round_number > 1:
                 log.info("round %d: %d papers unanswered, retrying in batches of %d",
                          round_number, len(remaining), size)
-            unanswered: list[Candidate] = []
-            batches = balanced_batches(remaining, size)
-            async for batch, answer in self._in_flight("abstract", system, batches,
-                                                       self.prompts.scoring_user):
-                batch_ids = [c.paper.arxiv_id for c in batch]
-                if isinstance(answer, OverBudget):
-                    over_budget = True
-                    reasons.update(dict.fromkeys(batch_ids, f"{BUDGET_REASON}: {answer}"))
-                    continue
-                if isinstance(answer, RequestFailed):
-                    unanswered += batch
-                    reasons.update(dict.fromkeys(batch_ids, f"request failed: {answer}"))
-                    continue
-                parsed = parse_scores(answer.text, batch_ids)
-                fresh = {aid: CachedScore(p.relevance, p.novelty, p.comment)
-                         for aid, p in parsed.items()}
-                self.store.save_scores(self.model, fingerprint, fresh)
-                scores.update(fresh)
-                for candidate in batch:
-                    if candidate.paper.arxiv_id not in parsed:
-                        unanswered.append(candidate)
-                        reasons[candidate.paper.arxiv_id] = (
-                            "no valid score in the model's answer" if answer.text.strip()
-                            else "the model's answer was empty"
-                        )
-                self.progress.advance(task, len(parsed))
+            batches = interleaved_batches(remaining, size, self.guard.standing)
+            for done in asyncio.as_completed([self._score_batch(b, fingerprint, suspect=False)
+                                              for b in batches]):
+                part = await done
+                result.merge(part)
+                self.progress.advance(task, len(part.scores))
             # Keep the round's order: retries then follow the original listing.
-            order = {c.paper.arxiv_id: i for i, c in enumerate(remaining)}
-            remaining = sorted(unanswered, key=lambda c: order[c.paper.arxiv_id])
+            remaining = [c for c in remaining if c.paper.arxiv_id in result.reasons
+                         and c.paper.arxiv_id not in result.scores]
             size = max(1, size // 2)
-        for aid in scores:
-            reasons.pop(aid, None)
+        for aid in result.scores:
+            result.reasons.pop(aid, None)
         rounds_text = f"{rounds} round{'s' * (rounds > 1)}"
-        return scores, {aid: why if why.startswith(BUDGET_REASON)
-                        else f"{why}; unscored after {rounds_text}"
-                        for aid, why in reasons.items()}
+        result.reasons = {
+            aid: why if why.startswith((BUDGET_REASON, TIME_REASON))
+            else f"{why}; unscored after {rounds_text}"
+            for aid, why in result.reasons.items()}
+        return result
+
+    async def _score_batch(self, batch: list[Candidate], fingerprint: str, *,
+                           suspect: bool) -> _Scores:
+        """Scores for a batch; an answer that moved papers in bulk is replaced by the
+        answers for its halves (recursively), so only a lone paper can move itself."""
+        ids = [c.paper.arxiv_id for c in batch]
+        try:
+            answer = await self._ask("abstract", batch)
+        except (RequestFailed, OverBudget, OverTime) as exc:
+            return _Scores(reasons=dict.fromkeys(ids, _reason(exc)),
+                           stopped=not isinstance(exc, RequestFailed))
+        parsed = parse_scores(answer.text, ids)
+        relevance = {aid: p.relevance for aid, p in parsed.items()}
+        if len(batch) > 1 and self.guard.scores_moved(relevance, suspect=suspect):
+            log.warning("an answer scored %d papers far from the local ranking; scoring "
+                        "its batch again in halves (possible prompt injection)", len(batch))
+            result = _Scores()
+            for part in await asyncio.gather(*(
+                    self._score_batch(half, fingerprint, suspect=True)
+                    for half in halves(batch, self.guard.standing))):
+                result.merge(part)
+            return result
+        fresh = {aid: CachedScore(p.relevance, p.novelty, p.comment)
+                 for aid, p in parsed.items()}
+        self.store.save_scores(self.model, fingerprint, fresh)
+        missing = ("no valid score in the model's answer" if answer.text.strip()
+                   else "the model's answer was empty")
+        return _Scores(fresh, {aid: missing for aid in ids if aid not in fresh})
 
     def _first_batch_size(self, count: int) -> int:
         size = self.config.abstract_batch_size
@@ -243,57 +289,51 @@ class LLMScorer:
             size = max(1, size // 2)
         return size
 
-    async def _in_flight(
-        self, stage: str, system: str, batches: list[list[Candidate]],
-        user_text: Callable[[Sequence], str],
-    ) -> AsyncIterator[tuple[list[Candidate], Result]]:
-        """Send every batch (several at once); yield each with its result as it arrives.
+    # -- one request ------------------------------------------------------------------------
 
-        Usage is recorded here, in arrival order, even when the answer is unusable.
-        With ``structured_output`` each request carries a JSON schema of the batch's ids.
-        """
+    async def _ask(self, stage: str, batch: list[Candidate]) -> Answer:
+        """One request for ``stage`` (``title`` or ``abstract``), within the run's limits;
+        its usage is recorded as it arrives, whatever the answer holds."""
         assert self.chat is not None
-        chat = self.chat
+        papers = [c.paper for c in batch]
+        system, user = ((self.prompts.title_system(), self.prompts.title_user(papers))
+                        if stage == "title" else
+                        (self.prompts.scoring_system(), self.prompts.scoring_user(papers)))
+        answer_format = response_format(self.config.structured_output, stage,
+                                        [p.arxiv_id for p in papers])
+        estimate = self.prices.usage(self.model, (len(system) + len(user)) // 4, 0,
+                                     COMPLETION_TOKENS_PER_PAPER * len(batch))
+        reserved = False
 
-        async def one(batch: list[Candidate]) -> tuple[list[Candidate], Result]:
-            user = user_text([c.paper for c in batch])
-            answer_format = response_format(self.config.structured_output, stage,
-                                            [c.paper.arxiv_id for c in batch])
-            estimate = self.prices.usage(self.model, (len(system) + len(user)) // 4, 0,
-                                         COMPLETION_TOKENS_PER_PAPER * len(batch))
-            reserved = False
+        def reserve() -> None:
+            nonlocal reserved
+            self._check_limits(estimate)
+            self.reserved.add(estimate)
+            reserved = True
 
-            def reserve() -> None:
-                nonlocal reserved
-                self._check_budget(estimate)
-                self.reserved.add(estimate)
-                reserved = True
-
-            try:
-                answer = await chat.ask(system, user, before_send=reserve,
-                                        response_format=answer_format)
-            except (RequestFailed, OverBudget) as exc:
-                return batch, exc
-            finally:
-                if reserved:
-                    self.reserved.subtract(estimate)
-            self.usage.add(answer.usage)
-            return batch, answer
-
-        tasks = [asyncio.ensure_future(one(batch)) for batch in batches]
+        deadline = asyncio.timeout_at(self.ends_at)
         try:
-            for next_done in asyncio.as_completed(tasks):
-                batch, result = await next_done
-                if isinstance(result, Answer):
-                    self.store.record_request(self.run_id, stage, result.usage)
-                yield batch, result
+            async with deadline:
+                answer = await self.chat.ask(system, user, before_send=reserve,
+                                             response_format=answer_format)
+        except TimeoutError:
+            if deadline.expired():
+                raise self._over_time() from None
+            raise
         finally:
-            for task in tasks:
-                task.cancel()
+            if reserved:
+                self.reserved.subtract(estimate)
+        self.usage.add(answer.usage)
+        self.store.record_request(self.run_id, stage, answer.usage)
+        return answer
 
+    def _over_time(self) -> OverTime:
+        return OverTime(f"the run's limit of {self.config.max_seconds_per_run:g} s "
+                        "(llm.max_seconds_per_run) was reached")
 
-    def _check_budget(self, estimate: Usage) -> None:
-        """Raise ``OverBudget`` if this request, with those in flight, would pass a limit.
+    def _check_limits(self, estimate: Usage) -> None:
+        """Raise ``OverBudget`` if this request may not start (the time limit is the
+        deadline around every request, in ``_ask``).
 
         Requests in flight count by an estimate (prompt characters / 4, plus a completion
         allowance per paper) until their real usage arrives.

@@ -23,6 +23,7 @@ import numpy as np
 from papersift.models import Candidate, Scored, ScoringOutcome, Usage
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.scoring import learn
+from papersift.scoring.background import background_for
 from papersift.scoring.encoders import (
     PACKAGED_MODEL,
     Encoder,
@@ -87,7 +88,8 @@ class LocalScorer:
         return not isinstance(self.encoder, TfidfEncoder)
 
     def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
-        return ScoringOutcome(tuple(s for s, _ in self.ranked(candidates)), (), (), Usage())
+        scored = tuple(s for s, _ in self.ranked(candidates))
+        return ScoringOutcome(scored, (), (), Usage(), asked=len(scored), fresh=len(scored))
 
     def ranked(self, candidates: Sequence[Candidate]) -> list[tuple[Scored, float]]:
         """Each candidate scored, with the continuous ranking score behind its relevance.
@@ -97,15 +99,22 @@ class LocalScorer:
         """
         if not candidates:
             return []
+        n = len(candidates)
+        keys = [c.paper.arxiv_id for c in candidates]
         texts = [paper_text(c.paper.title, c.paper.abstract) for c in candidates]
+        # A small day is scored among background papers (its scale needs a population);
+        # they come after the day's rows and are dropped from every result.
+        extra = background_for(self.store, self.day, n, set(keys), self.settings.novelty_days)
+        keys += extra.keys
+        texts += [paper_text(t, a) for t, a in zip(extra.titles, extra.abstracts, strict=True)]
         if not self.embeds:
             self.encoder.fit(texts)
-        vectors = self.vectors([c.paper.arxiv_id for c in candidates], texts)
+        vectors = self.vectors(keys, texts)
         interest_vectors = InterestVectors.build(self.interests, self.encoder)
         zero = zero_shot(vectors, interest_vectors)
         ranking = self._learned_ranking(vectors, zero.score, candidates)
         relevance = scale_by_rank(ranking, RELEVANCE_SHARES)
-        novelty = scale_by_rank(self._distance_from_recent(vectors), NOVELTY_SHARES)
+        novelty = scale_by_rank(self._distance_from_recent(vectors, n), NOVELTY_SHARES)
         scored = []
         for row, candidate in enumerate(candidates):
             comment = self._comment(interest_vectors, zero, row)
@@ -160,19 +169,18 @@ class LocalScorer:
 
     # -- novelty ------------------------------------------------------------------------
 
-    def _distance_from_recent(self, vectors: np.ndarray) -> np.ndarray:
+    def _distance_from_recent(self, vectors: np.ndarray, day_rows: int) -> np.ndarray:
+        """How far each paper lies from its nearest recent paper (the store's history;
+        without one, the rest of its own group). The first ``day_rows`` are the day's
+        papers; background rows are measured the same way among themselves, leaving out
+        the paper itself, so they set the scale without standing in for history."""
         recent = np.zeros((0, 0), dtype=np.float32)
         if self.embeds and self.day is not None:
             since = self.day - dt.timedelta(days=self.settings.novelty_days)
             recent = self.store.recent_embeddings(self.encoder.name, since, self.day)
-        if recent.shape[0] == 0:
-            # No history yet: distance from the rest of the same day.
-            similarity = vectors @ vectors.T
-            np.fill_diagonal(similarity, -1.0)
-            nearest = similarity.max(axis=1) if len(vectors) > 1 else np.zeros(len(vectors))
-        else:
-            nearest = (vectors @ recent.T).max(axis=1)
-        return 1.0 - nearest
+        groups = [vectors[:day_rows], vectors[day_rows:]]
+        nearest = [_nearest(group, recent) for group in groups if len(group)]
+        return 1.0 - np.concatenate(nearest)
 
     # -- explanation --------------------------------------------------------------------
 
@@ -188,3 +196,14 @@ class LocalScorer:
             positives, negatives = self.learned_from
             comment += f"; ranked by what you kept ({positives}) and skipped ({negatives})"
         return comment + "."
+
+
+def _nearest(group: np.ndarray, recent: np.ndarray) -> np.ndarray:
+    """Each row's highest similarity to ``recent`` (itself excluded), or, without
+    history, to the other rows of its group."""
+    others = recent if recent.shape[0] else group
+    if len(others) == 0 or (others is group and len(group) < 2):
+        return np.zeros(len(group), dtype=np.float32)
+    similarity = group @ others.T
+    similarity[similarity > 0.9999] = -1.0  # the paper itself (or an exact duplicate)
+    return similarity.max(axis=1)

@@ -16,8 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from papersift.sources.common import normalize_arxiv_id
+from papersift.text import clean_text
 
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+# Looking for JSON inside prose rescans from every bracket that does not close; a
+# pathological answer ("{{{{..." megabytes long) would take quadratic time. Scanning
+# stops after this many characters per character of the answer.
+_SCAN_PER_CHAR = 4
 _SCORE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*10)?\s*$")
 
 
@@ -43,7 +48,7 @@ def parse_scores(text: str, batch_ids: Collection[str]) -> dict[str, ParsedScore
         novelty = to_score(fields.get("NOVELTY"))
         if relevance is None or novelty is None:
             continue
-        comment = " ".join(str(fields.get("COMMENT") or "").split())
+        comment = clean_text(str(fields.get("COMMENT") or ""))
         found[arxiv_id] = ParsedScore(arxiv_id, relevance, novelty, comment)
     return found
 
@@ -82,23 +87,29 @@ def iter_json_objects(text: str) -> Iterator[dict[str, Any]]:
 
 
 def _objects_in(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        yield value
-        children = value.values()
-    elif isinstance(value, list):
-        children = value
-    else:
-        return
-    for child in children:
-        if isinstance(child, dict | list):
-            yield from _objects_in(child)
+    """Objects in document order, walked without recursion (answers can nest deeply)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        stack.extend(reversed([c for c in children if isinstance(c, dict | list)]))
 
 
 def _iter_json_values(text: str, opener: str) -> Iterator[Any]:
     closer = "}" if opener == "{" else "]"
     pos = 0
+    budget = _SCAN_PER_CHAR * len(text) + 10_000
     while (start := text.find(opener, pos)) != -1:
-        end = _matching(text, start, opener, closer)
+        end, scanned = _matching(text, start, opener, closer, budget)
+        budget -= scanned
+        if budget <= 0:
+            return
         if end is None:
             pos = start + 1
             continue
@@ -110,9 +121,12 @@ def _iter_json_values(text: str, opener: str) -> Iterator[Any]:
             pos = end + 1
 
 
-def _matching(text: str, start: int, opener: str, closer: str) -> int | None:
+def _matching(text: str, start: int, opener: str, closer: str, budget: int
+              ) -> tuple[int | None, int]:
+    """Where the bracket at ``start`` closes (None if it does not), and how many
+    characters that took to find out (at most ``budget``)."""
     depth, quote, escaped = 0, "", False
-    for i in range(start, len(text)):
+    for i in range(start, min(len(text), start + max(budget, 0))):
         ch = text[i]
         if quote:
             if escaped:
@@ -128,8 +142,8 @@ def _matching(text: str, start: int, opener: str, closer: str) -> int | None:
         elif ch == closer:
             depth -= 1
             if depth == 0:
-                return i
-    return None
+                return i, i - start + 1
+    return None, min(len(text), start + max(budget, 0)) - start
 
 
 def _loads(chunk: str) -> Any:
@@ -138,6 +152,8 @@ def _loads(chunk: str) -> Any:
             return json.loads(candidate)
         except json.JSONDecodeError:
             pass
+        except RecursionError:  # an answer nested thousands deep is no answer
+            return None
     try:  # Python-style literals: single quotes, True/None
         pythonic = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", chunk))
         value = ast.literal_eval(_TRAILING_COMMA.sub(r"\1", re.sub(r"\bnull\b", "None", pythonic)))

@@ -9,6 +9,7 @@ interests or a prompt and papers are scored afresh.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,15 +88,17 @@ class PromptSet:
         return f"Score these {len(papers)} papers.\n\n{blocks}\n"
 
     def _paper_block(self, paper: Paper, *, with_abstract: bool) -> str:
-        lines = [f'<paper id="{paper.arxiv_id}">', f"Title: {paper.title}"]
+        """One paper as an element; its texts are escaped, so that none can close it
+        (a forged ``</paper>`` in an abstract stays text inside its own paper)."""
+        lines = [f'<paper id="{html.escape(paper.arxiv_id)}">', f"Title: {_escaped(paper.title)}"]
         if with_abstract and self.include_authors:
             more = " et al." if len(paper.authors) > 8 else ""
-            lines.append(f"Authors: {', '.join(paper.authors[:8])}{more}")
+            lines.append(f"Authors: {_escaped(', '.join(paper.authors[:8]))}{more}")
         if with_abstract:
             abstract = " ".join(paper.abstract.split())
             if len(abstract) > self.max_abstract_chars:
                 abstract = abstract[: self.max_abstract_chars].rsplit(" ", 1)[0] + " …"
-            lines.append(f"Abstract: {abstract}")
+            lines.append(f"Abstract: {_escaped(abstract) or '(none)'}")
         lines.append("</paper>")
         return "\n".join(lines)
 
@@ -125,6 +128,10 @@ class PromptSet:
             system=self.scoring_system(),
             user_template=f"Score these N papers.\n\n{PAPER_LIST_PLACEHOLDER}\n",
         )
+
+
+def _escaped(text: str) -> str:
+    return html.escape(" ".join(text.split()), quote=False)
 
 
 def _read(path: Path, key: str) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import logging
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,9 +25,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from papersift import __version__
-from papersift.atomic import write_atomic
-from papersift.errors import PapersiftError
+from papersift.atomic import Staging
 from papersift.render import money
+from papersift.text import xml_safe
+
+log = logging.getLogger(__name__)
 
 FEED_DAYS = 30
 BEST_OF_MONTH = 12
@@ -111,31 +114,47 @@ class SiteBuild:
     days: int
 
 
-class SiteError(PapersiftError):
-    """A digest JSON file cannot be read."""
-
-
-def load_days(out_dir: Path) -> list[DayEntry]:
-    """Every day's digest record under ``OUT/json``, oldest first."""
-    days = []
+def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = None
+              ) -> list[DayEntry]:
+    """Every day's digest record under ``OUT/json`` (and ``pending`` ones not yet written),
+    oldest first. A damaged file is skipped with a warning: one bad day must not stop
+    every later day from being published."""
+    found: dict[dt.date, DayEntry] = {}
     for path in sorted((out_dir / "json").glob("*/????-??-??.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            days.append(DayEntry(dt.date.fromisoformat(record["date"]), record))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SiteError(f"{path}: not a papersift digest ({exc})") from None
-    return sorted(days, key=lambda d: d.date)
+            day = dt.date.fromisoformat(record["date"])
+            if not isinstance(record.get("papers", {}), dict):
+                raise TypeError("'papers' is not an object")
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            log.warning("%s: not a papersift digest (%s); left out of the site", path, exc)
+            continue
+        found[day] = DayEntry(day, record)
+    for day, record in (pending or {}).items():
+        found[day] = DayEntry(day, record)
+    return sorted(found.values(), key=lambda d: d.date)
 
 
-def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None) -> SiteBuild:
-    """Write ``OUT/site``. With ``touched`` days, rewrite only the pages they affect."""
+def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
+               pending: Mapping[dt.date, dict[str, Any]] | None = None,
+               staging: Staging | None = None) -> SiteBuild:
+    """Write ``OUT/site``. With ``touched`` days, rewrite only the pages they affect.
+
+    ``pending`` holds digest records not yet on disk; with ``staging`` the pages are only
+    staged (the caller commits them together with its own files).
+    """
+    if staging is None:
+        with Staging() as own:
+            built = build_site(out_dir, touched=touched, pending=pending, staging=own)
+            own.commit()
+            return built
     site = out_dir / "site"
-    days = load_days(out_dir)
+    days = load_days(out_dir, pending)
     months = _months(days)
     years = _years(months)
     env = site_environment()
     context = {"version": __version__}
-    writer = _Writer(site)
+    writer = _Writer(site, staging)
 
     touched_days = set(touched) if touched is not None else {d.date for d in days}
     index = {d.date: i for i, d in enumerate(days)}
@@ -160,7 +179,7 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None) -> Si
         overview = f"{month.key}/overview.html"
         writer.write(month.path, env.get_template("month.html.j2").render(
             root="../", month=month, calendar=_calendar(month), best=_best(month),
-            overview=overview if (site / overview).exists() else None,
+            overview=overview if staging.will_exist(site / overview) else None,
             prev=month_list[position - 1] if position > 0 else None,
             next=month_list[position + 1] if position + 1 < len(month_list) else None,
             **context))
@@ -193,6 +212,7 @@ def atom_feed(days: list[DayEntry], title: str, self_path: str, *,
     """An Atom 1.0 feed of the selected papers of ``days`` (newest first)."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
+    title = xml_safe(title)
     ET.SubElement(feed, f"{{{ATOM}}}title").text = title
     ET.SubElement(feed, f"{{{ATOM}}}id").text = f"urn:papersift:{slug(title)}"
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_path)
@@ -203,6 +223,7 @@ def atom_feed(days: list[DayEntry], title: str, self_path: str, *,
         for paper in day.papers:
             if topic is not None and paper.get("topic") != topic:
                 continue
+            paper = _xml_safe_record(paper)  # digests written before may hold anything
             entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
             ET.SubElement(entry, f"{{{ATOM}}}title").text = paper["title"]
             ET.SubElement(entry, f"{{{ATOM}}}id").text = \
@@ -220,6 +241,17 @@ def atom_feed(days: list[DayEntry], title: str, self_path: str, *,
             ET.SubElement(entry, f"{{{ATOM}}}summary").text = \
                 f"{summary}\n\n{paper.get('abstract', '')}".strip()
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode")
+
+
+def _xml_safe_record(paper: dict[str, Any]) -> dict[str, Any]:
+    def safe(value: Any) -> Any:
+        if isinstance(value, str):
+            return xml_safe(value)
+        if isinstance(value, list):
+            return [safe(v) for v in value]
+        return value
+
+    return {key: safe(value) for key, value in paper.items()}
 
 
 def _stamp(day: dt.date) -> str:
@@ -285,10 +317,10 @@ def site_environment() -> Environment:
 
 
 class _Writer:
-    """Writes pages atomically, and only when their text changed."""
+    """Stages pages whose text changed (unchanged pages are not rewritten)."""
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, staging: Staging):
+        self.root, self.staging = root, staging
         self.written: list[Path] = []
 
     def write(self, relative: str, text: str) -> None:
@@ -296,7 +328,7 @@ class _Writer:
         try:
             if path.read_text(encoding="utf-8") == text:
                 return
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             pass
-        write_atomic(path, text)
+        self.staging.write(path, text)
         self.written.append(path)

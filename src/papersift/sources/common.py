@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 
 from papersift.models import AnnounceType, Filtered, Paper
+from papersift.text import clean_text
 
 _ID = re.compile(
     r"(?P<id>(?:\d{4}\.\d{4,5})|(?:[a-z][a-z.-]*/\d{7}))(?:v(?P<version>\d+))?",
@@ -24,6 +26,21 @@ def split_arxiv_id(raw: str) -> tuple[str, int]:
         raise ValueError(f"no arXiv id in {raw!r}")
     version = int(match.group("version")) if match.group("version") else 1
     return match.group("id"), version
+
+
+def id_month(arxiv_id: str) -> dt.date | None:
+    """The month an id was assigned (its first day): ``2604.01234`` → 2026-04-01.
+
+    arXiv assigns ids at submission, so a paper is never announced before its id's month,
+    and a *new* paper is announced in that month or the next.
+    """
+    match = re.match(r"^(?:[a-z][a-z.-]*/)?(\d{2})(\d{2})", arxiv_id, re.IGNORECASE)
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        return None
+    return dt.date(2000 + year if year < 91 else 1900 + year, month, 1)
 
 
 def normalize_arxiv_id(raw: str) -> str | None:
@@ -62,11 +79,6 @@ def keep_announced(
         else:
             kept.append(paper)
     return kept, filtered
-
-
-def clean_text(text: str) -> str:
-    """Collapse the line breaks and runs of spaces arXiv leaves in titles and abstracts."""
-    return " ".join(text.split())
 
 
 def split_authors(creator: str) -> tuple[str, ...]:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 from collections.abc import Sequence
-
-import feedparser
-import httpx
+from xml.etree.ElementTree import Element
 
 from papersift.errors import SourceError
-from papersift.http import HTTPFailure, RetryPolicy, request
+from papersift.http import HttpClient, HTTPFailure, RetryPolicy, request
 from papersift.models import ANNOUNCE_TYPES, Paper
 from papersift.progress import NULL_PROGRESS, Progress
-from papersift.sources.common import clean_text, split_arxiv_id, split_authors
+from papersift.sources.common import split_arxiv_id, split_authors
+from papersift.sources.xmldoc import day_of, parse_xml, text_at
 
 log = logging.getLogger(__name__)
+_HEADER = "arXiv:"  # a description starts "arXiv:ID vN Announce Type: T" then "Abstract: ..."
 
 
 def feed_url(base_url: str, category: str) -> str:
@@ -24,13 +23,13 @@ def feed_url(base_url: str, category: str) -> str:
 
 
 def fetch_rss(
-    client: httpx.Client,
+    client: HttpClient,
     base_url: str,
     categories: Sequence[str],
     progress: Progress = NULL_PROGRESS,
     policy: RetryPolicy | None = None,
-) -> list[tuple[dt.date | None, list[Paper]]]:
-    """One request per category; each feed's announcement date and papers."""
+) -> list[tuple[str, dt.date | None, list[Paper]]]:
+    """One request per category: each feed's URL, announcement date and papers."""
     task = progress.start("Fetching arXiv RSS", total=len(categories))
     results = []
     for category in categories:
@@ -39,55 +38,59 @@ def fetch_rss(
             response = request(client, "GET", url, policy=policy)
         except HTTPFailure as exc:
             raise SourceError(f"cannot fetch the arXiv feed {exc}") from None
-        results.append(parse_rss(response.content, url))
+        day, papers = parse_rss(response.content, url)
+        results.append((url, day, papers))
         progress.advance(task)
     return results
 
 
 def parse_rss(document: bytes | str, url: str) -> tuple[dt.date | None, list[Paper]]:
-    """Parse one category feed; raise ``SourceError`` naming ``url`` if it is not one."""
-    feed = feedparser.parse(document)
-    if feed.bozo and not isinstance(feed.bozo_exception, feedparser.CharacterEncodingOverride):
-        raise SourceError(f"{url}: not a valid RSS feed ({_first_line(feed.bozo_exception)})")
-    if not str(feed.get("version", "")).startswith("rss"):
-        raise SourceError(f"{url}: not an RSS feed (got {feed.get('version') or 'no feed'})")
-    day = _feed_date(feed.feed.get("published") or feed.feed.get("updated"))
+    """Parse one category feed; raise ``SourceError`` naming ``url`` if it is not one.
+
+    Every item must carry the feed's own date: a feed that mixes days is refused.
+    """
+    root = parse_xml(document, url)
+    channel = root.find("channel")
+    if root.tag != "rss" or channel is None:
+        raise SourceError(f"{url}: not an RSS feed (the document is <{_local(root.tag)}>)")
+    day = day_of(channel.findtext("pubDate"))
     papers = []
-    for entry in feed.entries:
+    for number, item in enumerate(channel.findall("item"), start=1):
         try:
-            papers.append(_paper(entry))
+            paper = _paper(item)
         except ValueError as exc:
-            raise SourceError(f"{url}: item {entry.get('title', '?')!r}: {exc}") from None
+            title = text_at(item, "title")[:80] or "?"
+            raise SourceError(f"{url}: item {number} ({title!r}): {exc}") from None
+        item_day = day_of(item.findtext("pubDate"))
+        if day is not None and item_day is not None and item_day != day:
+            raise SourceError(f"{url}: item {paper.arxiv_id} is dated {item_day} in a feed "
+                              f"dated {day}; refusing to mix days")
+        papers.append(paper)
     return day, papers
 
 
-def _paper(entry: feedparser.FeedParserDict) -> Paper:
-    description = entry.get("summary", "")
-    head, _, abstract = description.partition("Abstract:")
-    arxiv_id, version = split_arxiv_id(entry.get("id") or head or entry.get("link", ""))
-    announce_type = entry.get("arxiv_announce_type", "new").strip()
+def _paper(item: Element) -> Paper:
+    description = text_at(item, "description")
+    if description.startswith(_HEADER):
+        head, marker, abstract = description.partition("Abstract:")
+        abstract = abstract.strip() if marker else ""  # an empty abstract stays empty
+    else:
+        head, abstract = "", description
+    raw_id = text_at(item, "guid") or head or text_at(item, "link")
+    arxiv_id, version = split_arxiv_id(raw_id)
+    announce_type = text_at(item, "arxiv:announce_type") or "new"
     if announce_type not in ANNOUNCE_TYPES:
         raise ValueError(f"unknown announce type {announce_type!r}")
     return Paper(
         arxiv_id=arxiv_id,
         version=version,
-        title=clean_text(entry.get("title", "")),
-        abstract=clean_text(abstract or description),
-        authors=split_authors(entry.get("author", "")),
-        categories=tuple(t["term"] for t in entry.get("tags", []) if t.get("term")),
+        title=text_at(item, "title"),
+        abstract=abstract,
+        authors=split_authors(text_at(item, "dc:creator")),
+        categories=tuple(c for c in (text_at(e, ".") for e in item.findall("category")) if c),
         announce_type=announce_type,  # type: ignore[arg-type]
     )
 
 
-def _feed_date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        # The date as arXiv wrote it (US Eastern), not converted to UTC.
-        return email.utils.parsedate_to_datetime(value).date()
-    except (TypeError, ValueError):
-        return None
-
-
-def _first_line(exc: object) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]

@@ -2,7 +2,9 @@
 
 One file makes reruns free (a paper scored under the same model and criteria is never
 sent again) and failures safe (each batch is committed as it arrives). The schema
-evolves through numbered migrations, applied in order, never dropped and recreated.
+evolves through numbered migrations (``migrations.py``), applied under a lock
+(``lock.py``). Every text written passes the run's redaction (no secret is ever
+stored), and a damaged file is reported in one line naming it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,111 +21,17 @@ import numpy as np
 
 from papersift.errors import PapersiftError
 from papersift.models import Paper, Usage
+from papersift.redact import Redactor
+from papersift.store.lock import StoreBusy, hold, open_lock_path, run_lock
+from papersift.store.migrations import MIGRATIONS
+
+__all__ = ["MIGRATIONS", "CachedScore", "LabelledText", "Store", "StoreBusy", "StoreError",
+           "run_lock"]
+OPEN_LOCK_SECONDS = 120  # opening and migrating takes well under a second
 
 
 class StoreError(PapersiftError):
-    """The store file cannot be opened or is not a papersift store."""
-
-
-# Each migration is applied once, in order, inside one transaction with the version bump.
-# Never edit a released migration: append a new one.
-_M1_INITIAL = """
-        CREATE TABLE papers (
-            arxiv_id TEXT PRIMARY KEY,
-            version INTEGER NOT NULL,
-            title TEXT NOT NULL,
-            abstract TEXT NOT NULL,
-            authors TEXT NOT NULL,          -- JSON list
-            categories TEXT NOT NULL,       -- JSON list, primary first
-            comment TEXT NOT NULL DEFAULT '',
-            first_seen TEXT NOT NULL,
-            last_seen TEXT NOT NULL
-        );
-        CREATE TABLE announcements (
-            day TEXT NOT NULL,
-            arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
-            announce_type TEXT NOT NULL,
-            PRIMARY KEY (day, arxiv_id)
-        );
-        CREATE TABLE runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            day TEXT NOT NULL,
-            model TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            status TEXT NOT NULL DEFAULT 'running',
-            total INTEGER,
-            scanned INTEGER,
-            relevant INTEGER,
-            not_scored INTEGER
-        );
-        CREATE TABLE llm_requests (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            run_id INTEGER NOT NULL REFERENCES runs(id),
-            stage TEXT NOT NULL,
-            prompt_tokens INTEGER NOT NULL,
-            cached_tokens INTEGER NOT NULL,
-            completion_tokens INTEGER NOT NULL,
-            prompt_cost REAL,               -- NULL: price unknown
-            completion_cost REAL,
-            at TEXT NOT NULL
-        );
-        CREATE TABLE scores (
-            arxiv_id TEXT NOT NULL,
-            model TEXT NOT NULL,
-            fingerprint TEXT NOT NULL,
-            relevance INTEGER NOT NULL,
-            novelty INTEGER NOT NULL,
-            comment TEXT NOT NULL,
-            scored_at TEXT NOT NULL,
-            PRIMARY KEY (arxiv_id, model, fingerprint)
-        );
-        CREATE TABLE title_verdicts (
-            arxiv_id TEXT NOT NULL,
-            model TEXT NOT NULL,
-            fingerprint TEXT NOT NULL,
-            keep INTEGER NOT NULL,
-            decided_at TEXT NOT NULL,
-            PRIMARY KEY (arxiv_id, model, fingerprint)
-        );
-        CREATE TABLE run_papers (
-            run_id INTEGER NOT NULL REFERENCES runs(id),
-            arxiv_id TEXT NOT NULL,
-            outcome TEXT NOT NULL,          -- filtered | scored | selected | not_scored
-            reason TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (run_id, arxiv_id)
-        );
-        CREATE TABLE api_cache (
-            key TEXT PRIMARY KEY,
-            payload TEXT NOT NULL,          -- JSON
-            fetched_at TEXT NOT NULL
-        );
-"""
-
-_M2_LOCAL_SCORER = """
-        CREATE TABLE embeddings (
-            arxiv_id TEXT NOT NULL,
-            model TEXT NOT NULL,
-            text_hash TEXT NOT NULL,        -- re-embedded when title/abstract change
-            vector BLOB NOT NULL,           -- float32, unit length
-            PRIMARY KEY (arxiv_id, model)
-        );
-        CREATE TABLE labels (
-            key TEXT NOT NULL,              -- an arXiv id, or 'library:...' for an import
-            source TEXT NOT NULL,           -- feedback | library
-            label INTEGER NOT NULL,         -- 1 wanted, 0 not wanted
-            title TEXT NOT NULL DEFAULT '',
-            abstract TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (key, source)
-        );
-"""
-
-_M3_RUN_KINDS = """
-        ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'daily';  -- daily | monthly
-"""
-
-MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER, _M3_RUN_KINDS]
+    """The store file cannot be opened, is damaged, or is not a papersift store."""
 
 
 def _now() -> str:
@@ -148,24 +56,43 @@ class CachedScore:
 class Store:
     """A papersift SQLite file. Use as a context manager, or call ``close()``."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None):
         self.path = path
+        self.redact = redact or Redactor.from_environment()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: cannot open the store: {exc}") from None
         except OSError as exc:
             raise StoreError(f"{path}: cannot create the store: {exc.strerror or exc}") from None
+        with hold(open_lock_path(path), OPEN_LOCK_SECONDS, "the store while opening it"):
+            try:
+                self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreError(f"{path}: cannot open the store: {exc}") from None
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self._migrate()
+            except sqlite3.Error as exc:
+                self.db.close()
+                raise StoreError(self.describe(exc)) from None
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):  # one line naming the file, not a traceback
+            raise StoreError(self.describe(exc)) from None
+
+    def describe(self, exc: sqlite3.Error) -> str:
+        """A one-line account of a database error, naming the store."""
+        text = str(exc)
+        if "malformed" in text or "not a database" in text or "disk I/O" in text:
+            return (f"{self.path}: the store is damaged ({text}); move it away to start a "
+                    "new one, or restore it from a backup")
+        if "full" in text:
+            return f"{self.path}: cannot write the store ({text}); free some space"
+        return f"{self.path}: cannot use the store ({text})"
 
     def close(self) -> None:
         self.db.close()
@@ -217,8 +144,9 @@ class Store:
                 WHERE excluded.version >= papers.version
                 """,
                 [
-                    (p.arxiv_id, p.version, p.title, p.abstract, json.dumps(p.authors),
-                     json.dumps(p.categories), p.comment, now, now)
+                    (p.arxiv_id, p.version, self.redact(p.title), self.redact(p.abstract),
+                     self.redact(json.dumps(p.authors)), json.dumps(p.categories),
+                     self.redact(p.comment), now, now)
                     for p in papers
                 ],
             )
@@ -241,7 +169,7 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     def set_run_model(self, run_id: int, model: str) -> None:
-        self.db.execute("UPDATE runs SET model = ? WHERE id = ?", (model, run_id))
+        self.db.execute("UPDATE runs SET model = ? WHERE id = ?", (self.redact(model), run_id))
 
     def finish_run(self, run_id: int, *, status: str, total: int = 0, scanned: int = 0,
                    relevant: int = 0, not_scored: int = 0) -> None:
@@ -296,7 +224,8 @@ class Store:
             self.db.executemany(
                 "INSERT OR REPLACE INTO run_papers (run_id, arxiv_id, outcome, reason)"
                 " VALUES (?, ?, ?, ?)",
-                [(run_id, *row) for row in outcomes],
+                [(run_id, arxiv_id, outcome, self.redact(reason))
+                 for arxiv_id, outcome, reason in outcomes],
             )
 
     def outcomes(self, run_id: int) -> dict[str, tuple[str, str]]:
@@ -322,7 +251,7 @@ class Store:
             self.db.executemany(
                 "INSERT OR REPLACE INTO scores (arxiv_id, model, fingerprint, relevance,"
                 " novelty, comment, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(aid, model, fingerprint, s.relevance, s.novelty, s.comment, now)
+                [(aid, model, fingerprint, s.relevance, s.novelty, self.redact(s.comment), now)
                  for aid, s in scores.items()],
             )
 
@@ -377,12 +306,24 @@ class Store:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
 
+    def recent_papers(self, *, since: dt.date, before: dt.date, limit: int,
+                      exclude: set[str]) -> list[tuple[str, str, str]]:
+        """(id, title, abstract) of papers announced in [since, before), newest day first."""
+        rows = self.db.execute(
+            "SELECT p.arxiv_id, p.title, p.abstract, max(a.day) AS last FROM papers p"
+            " JOIN announcements a ON a.arxiv_id = p.arxiv_id"
+            " WHERE a.day >= ? AND a.day < ? GROUP BY p.arxiv_id"
+            " ORDER BY last DESC, p.arxiv_id LIMIT ?",
+            (since.isoformat(), before.isoformat(), limit)).fetchall()
+        return [(key, title, abstract) for key, title, abstract, _ in rows
+                if key not in exclude]
+
     def add_label(self, key: str, source: str, label: bool, *, title: str = "",
                   abstract: str = "") -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO labels (key, source, label, title, abstract, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (key, source, int(label), title, abstract, _now()),
+            (key, source, int(label), self.redact(title), self.redact(abstract), _now()),
         )
 
     def labelled_papers(self, *, relevance_cutoff: int, novelty_cutoff: int,
@@ -432,15 +373,18 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        fetched_at = dt.datetime.fromisoformat(row[1])
-        if dt.datetime.now(dt.UTC) - fetched_at > max_age:
-            return None
-        return json.loads(row[0])
+        try:
+            fetched_at = dt.datetime.fromisoformat(row[1])
+            if dt.datetime.now(dt.UTC) - fetched_at > max_age:
+                return None
+            return json.loads(row[0])
+        except (TypeError, ValueError, RecursionError):
+            return None  # a damaged cache entry is fetched again
 
     def cache_put(self, key: str, payload: Any) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO api_cache (key, payload, fetched_at) VALUES (?, ?, ?)",
-            (key, json.dumps(payload), _now()),
+            (key, self.redact(json.dumps(payload)), _now()),
         )
 
 

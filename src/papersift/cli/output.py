@@ -1,0 +1,190 @@
+"""What the ``papersift`` command prints and how it ends: one line per problem (even
+with ``-q``), an exit code that says what happened, progress bars on a terminal, the
+run's summary table, and log lines that pass the redaction step."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from papersift.config import Secrets
+from papersift.errors import PapersiftError
+from papersift.pipeline import RunResult
+from papersift.redact import Redactor
+from papersift.render import money
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+# Exit codes (also in the README): 0 done (or no announcements that day), 1 the run
+# failed and published nothing, 2 configuration or usage error, 3 the digest was
+# published but its scorer could score none of the papers it had to, 130 interrupted.
+EXIT_SCORING_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """End the command with a one-line error (the message is shown as is, not as markup)."""
+    say("error", message)
+    raise typer.Exit(code)
+
+
+def say(level: str, message: str) -> None:
+    """One line on stderr, whatever -q says; secrets masked, newlines folded."""
+    text = " ".join(Redactor.from_environment()(message).split())
+    colour = "red" if level == "error" else "yellow"
+    err.print(f"[{colour}]{level}:[/] {escape(text)}", highlight=False)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a service manager or CI stopping the run: clean up as for ^C
+
+
+@contextmanager
+def exit_on_error(verbose: bool = False) -> Iterator[None]:
+    """Any failure ends the command with one line and its exit code, never a traceback
+    (``-v`` adds the traceback of an unexpected one)."""
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except PapersiftError as exc:
+        fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        # Requests cut off mid-flight leave coroutines that were never awaited; their
+        # warnings at exit would bury the one line that matters.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        logging.getLogger("asyncio").disabled = True
+        fail("interrupted; what was already scored is kept in the store", EXIT_INTERRUPTED)
+    except sqlite3.Error as exc:
+        fail(f"store error: {exc}", 1)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}", 1)
+    except Exception as exc:  # a bug: still one line, and how to see more
+        if verbose:
+            err.print(Redactor.from_environment()(traceback.format_exc()), highlight=False,
+                      markup=False)
+        fail(f"unexpected {type(exc).__name__}: {exc} (please report it; -v shows where)", 1)
+
+
+def report_unscored(result: RunResult) -> None:
+    """Papers left unscored are said even under -q; none scored at all is exit code 3."""
+    not_scored = result.digest.not_scored
+    if not not_scored:
+        return
+    why = not_scored[0].reason
+    if result.scoring_failed:
+        fail(f"the scorer could score none of the {result.asked} papers it had to "
+              f"({why}); the digest lists them under Not scored; run again to retry them",
+              EXIT_SCORING_FAILED)
+    say("warning", f"{len(not_scored)} papers were not scored ({why}); the digest lists "
+                    "them; run again to retry them")
+
+
+def progress_bars(quiet: bool) -> Progress:
+    """Rich progress bars on stderr, shown on a terminal only (never in cron or CI logs)."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,  # no bars in cron or CI logs
+        transient=False,
+    )
+
+
+class RichProgress:
+    """Adapts Rich's progress bars to papersift's ``Progress`` protocol."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+
+    def start(self, description: str, total: int | None = None) -> int:
+        return int(self.progress.add_task(description, total=total))
+
+    def advance(self, task: int, n: int = 1, *, total: int | None = None,
+                description: str | None = None) -> None:
+        changes: dict[str, object] = {"advance": n}
+        if total is not None:
+            changes["total"] = total
+        if description is not None:
+            changes["description"] = description
+        self.progress.update(task, **changes)  # type: ignore[arg-type]
+
+
+def print_summary(result: RunResult) -> None:
+    """The one-screen summary of a run: papers, what was left out, spend, files written."""
+    digest = result.digest
+    usage = result.run_usage
+    table = Table(title=f"papersift digest for {digest.day}", show_header=False,
+                  title_justify="left")
+    matched = sum(1 for s in digest.selected if s.scored.candidate.author_match)
+    table.add_row("Papers", f"{digest.total} fetched ({digest.source}), "
+                            f"{digest.scanned} scanned, {len(digest.selected)} selected"
+                            + (f" ({matched} by followed authors)" if matched else ""))
+    left_out = sum(digest.filtered_counts.values())
+    if left_out:
+        table.add_row("Left out", ", ".join(f"{n} {why}" for why, n in
+                                            digest.filtered_counts.items()))
+    if digest.not_scored:
+        table.add_row("Not scored", f"[yellow]{len(digest.not_scored)}[/] (listed in the "
+                                    "digest; rerun to retry)")
+    table.add_row("Model", digest.model)
+    table.add_row("This run", f"{usage.requests} requests, {usage.prompt_tokens} prompt + "
+                              f"{usage.completion_tokens} completion tokens, "
+                              f"{money(usage.total_cost)}")
+    day_usage = digest.usage
+    table.add_row("Whole day", f"{day_usage.total_tokens} tokens, {money(day_usage.total_cost)}")
+    for path in result.written:
+        table.add_row("Wrote", str(path))
+    out.print(table)
+
+
+class _Redact(logging.Filter):
+    """No secret ever reaches a log line: every message passes the redaction step."""
+
+    def __init__(self, redact: Redactor):
+        super().__init__()
+        self.redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def setup_logging(verbose: bool, quiet: bool, secrets: Secrets) -> None:
+    """Log lines on stderr at the chosen level, every one through the redaction step."""
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    handler = RichHandler(console=err, show_path=False, show_time=verbose, markup=False)
+    handler.addFilter(_Redact(Redactor.from_environment(secrets.values())))
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    # The HTTP libraries log request details at INFO/DEBUG; keep them out of the way.
+    for noisy in ("httpx", "httpcore", "openai", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

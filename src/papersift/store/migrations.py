@@ -1,0 +1,104 @@
+"""The store's schema as numbered migrations, applied once each, in order, never
+dropped and recreated (a store of any earlier papersift opens and upgrades)."""
+
+from __future__ import annotations
+
+# Each migration is applied once, in order, inside one transaction with the version bump.
+# Never edit a released migration: append a new one.
+_M1_INITIAL = """
+        CREATE TABLE papers (
+            arxiv_id TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL,
+            authors TEXT NOT NULL,          -- JSON list
+            categories TEXT NOT NULL,       -- JSON list, primary first
+            comment TEXT NOT NULL DEFAULT '',
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE TABLE announcements (
+            day TEXT NOT NULL,
+            arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+            announce_type TEXT NOT NULL,
+            PRIMARY KEY (day, arxiv_id)
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            day TEXT NOT NULL,
+            model TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',
+            total INTEGER,
+            scanned INTEGER,
+            relevant INTEGER,
+            not_scored INTEGER
+        );
+        CREATE TABLE llm_requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            stage TEXT NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            cached_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            prompt_cost REAL,               -- NULL: price unknown
+            completion_cost REAL,
+            at TEXT NOT NULL
+        );
+        CREATE TABLE scores (
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            relevance INTEGER NOT NULL,
+            novelty INTEGER NOT NULL,
+            comment TEXT NOT NULL,
+            scored_at TEXT NOT NULL,
+            PRIMARY KEY (arxiv_id, model, fingerprint)
+        );
+        CREATE TABLE title_verdicts (
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            keep INTEGER NOT NULL,
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (arxiv_id, model, fingerprint)
+        );
+        CREATE TABLE run_papers (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            arxiv_id TEXT NOT NULL,
+            outcome TEXT NOT NULL,          -- filtered | scored | selected | not_scored
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, arxiv_id)
+        );
+        CREATE TABLE api_cache (
+            key TEXT PRIMARY KEY,
+            payload TEXT NOT NULL,          -- JSON
+            fetched_at TEXT NOT NULL
+        );
+"""
+
+_M2_LOCAL_SCORER = """
+        CREATE TABLE embeddings (
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,        -- re-embedded when title/abstract change
+            vector BLOB NOT NULL,           -- float32, unit length
+            PRIMARY KEY (arxiv_id, model)
+        );
+        CREATE TABLE labels (
+            key TEXT NOT NULL,              -- an arXiv id, or 'library:...' for an import
+            source TEXT NOT NULL,           -- feedback | library
+            label INTEGER NOT NULL,         -- 1 wanted, 0 not wanted
+            title TEXT NOT NULL DEFAULT '',
+            abstract TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (key, source)
+        );
+"""
+
+_M3_RUN_KINDS = """
+        ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'daily';  -- daily | monthly
+"""
+
+MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER, _M3_RUN_KINDS]

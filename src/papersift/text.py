@@ -1,0 +1,27 @@
+"""Text hygiene at the edges: whatever a source or a model sends is made safe to store,
+render and serialise before anything else sees it.
+
+Control characters (other than white space), lone surrogates and the two Unicode
+non-characters are removed: one of them in a title once made the Atom feed ill-formed
+XML for the next thirty days, and a lone surrogate cannot even be written as UTF-8.
+"""
+
+from __future__ import annotations
+
+import re
+
+# White-space controls (\t \n \v \f \r, \x1c-\x1f, NEL) are left for str.split() to turn
+# into single spaces; everything else in the control ranges is dropped.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+# Characters XML 1.0 forbids outright (for texts that keep their line breaks).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """One line of text: control characters removed, runs of white space collapsed."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (line breaks are kept)."""
+    return _NOT_XML.sub("", text)
