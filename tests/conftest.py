@@ -3,6 +3,7 @@ scripted OpenAI-compatible chat server. All serve real arXiv data from tests/dat
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -203,6 +204,7 @@ class ScriptedLLM:
     reads_markup: bool = False
     retry_after: str = "0"  # the Retry-After of a "429" fault
     comment_suffix: str = ""  # appended to every comment (hostile text, control characters)
+    title_keep_half: bool = False  # the title pass drops non-picks whose md5(id) is odd
 
     def __post_init__(self) -> None:
         self.server.expect_request("/v1/chat/completions", method="POST").respond_with_handler(
@@ -321,6 +323,9 @@ class ScriptedLLM:
                       orders: tuple[str, str | None] | None = None) -> str:
         if orders and orders[0] == "drop_others":
             return json.dumps([i for i in ids if i != orders[1]])
+        if self.title_keep_half:  # the reference's scripted rule (../shared/anchors)
+            return json.dumps([i for i in ids if i not in PICKS
+                               and int(hashlib.md5(i.encode()).hexdigest(), 16) % 2])
         drop = [i for i in ids if i not in PICKS and OFF_TOPIC.search(titles.get(i, ""))]
         return json.dumps(drop)
 

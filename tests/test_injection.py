@@ -134,3 +134,17 @@ def test_the_hybrid_path_contains_an_obeyed_injection_too(tmp_path, arxiv, llm,
     moved = {aid for aid, s in stored_scores(result).items()
              if aid != victim and s != honest(aid)}
     assert not moved
+
+
+def test_honest_answers_are_never_asked_again(tmp_path, arxiv, llm):
+    """A title pass dropping half of each batch at random, abstracts scored as the
+    reference did: the guard must not mistake either for an injection (no batch split)."""
+    llm.title_keep_half = True
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        "[llm]\ntitle_pass = true\ntitle_batch_size = 32\nabstract_batch_size = 16\n"))
+    result = run(load_config(config), secrets=SECRETS)
+    titles = llm.stage_requests("title")
+    assert sum(len(r.ids) for r in titles) == 663  # each title asked once
+    abstracts = llm.stage_requests("abstract")
+    assert sum(len(r.ids) for r in abstracts) == len({i for r in abstracts for i in r.ids})
+    assert {s.paper.arxiv_id for s in result.digest.selected} == set(PICKS)

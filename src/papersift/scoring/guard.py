@@ -97,13 +97,10 @@ class Guard:
         return n >= 4 and len(sunk) >= n - 1 and len(sunk_high) >= 2
 
     def drops_moved(self, batch: Sequence[str], dropped: set[str], *, suspect: bool) -> bool:
-        """Whether a title-pass answer (the ids it calls irrelevant) looks moved."""
+        """Whether a title-pass answer (the ids it calls irrelevant) looks moved: it drops
+        all its batch but at most one paper. An honest title pass drops only papers that
+        are certainly irrelevant, and every batch holds a share of the day's best-ranked
+        papers; how many of the others it drops varies too much between models to say
+        more (a scripted one dropping half the batch at random must pass)."""
         n = len(batch)
-        if n < 2 or not dropped:
-            return False
-        high = [i for i in batch if self.standing.get(i, 0.0) >= HIGH]
-        dropped_high = [i for i in high if i in dropped]
-        if suspect:
-            return len(dropped) >= n / 2 or bool(dropped_high)
-        return ((len(dropped) >= 3 and len(dropped) >= 0.8 * n)
-                or (len(dropped_high) >= 3 and len(dropped_high) >= len(high) / 2))
+        return n >= (2 if suspect else 3) and len(set(batch) & dropped) >= n - 1
