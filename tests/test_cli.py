@@ -29,6 +29,21 @@ def papersift(*args: str, cwd: Path, env_extra: dict[str, str] | None = None
                           capture_output=True, text=True, timeout=300)
 
 
+def run_in_background(tmp_path: Path, llm, *, until_requests: int = 0,
+                      quiet: bool = True) -> subprocess.Popen[str]:
+    """``papersift run`` as a separate process (its output captured), returned once the
+    LLM server has seen ``until_requests`` requests."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_BASE_URL"}
+    env.update({"OPENAI_API_KEY": SECRET_KEY, "COLUMNS": "200"})
+    process = subprocess.Popen([sys.executable, "-m", "papersift", "run", *(["-q"] * quiet)],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(llm.requests) < until_requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return process
+
+
 def all_output_text(folder: Path) -> str:
     return "\n".join(p.read_text(errors="replace") for p in folder.rglob("*")
                      if p.is_file() and p.suffix in (".md", ".json"))
@@ -94,13 +109,7 @@ def test_a_killed_run_resumes_without_paying_twice(tmp_path, arxiv, llm):
     """SIGKILL mid-run: what was scored stays scored, the rerun sends only the rest."""
     llm.latency = 0.1
     write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_BASE_URL"}
-    env["OPENAI_API_KEY"] = SECRET_KEY
-    process = subprocess.Popen([sys.executable, "-m", "papersift", "run", "-q"], cwd=tmp_path,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while len(llm.requests) < 10 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    process = run_in_background(tmp_path, llm, until_requests=10)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert 10 <= len(llm.requests) < 42  # killed mid-run (663 papers need 42 batches)
@@ -230,11 +239,7 @@ def test_two_runs_at_once_never_pay_for_a_paper_twice(tmp_path, arxiv, llm):
     scored (no 'table already exists', no paper sent twice)."""
     llm.latency = 0.05
     write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_BASE_URL",)}
-    env.update({"OPENAI_API_KEY": SECRET_KEY, "COLUMNS": "200"})
-    runs = [subprocess.Popen([sys.executable, "-m", "papersift", "run"], cwd=tmp_path, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
+    runs = [run_in_background(tmp_path, llm, quiet=False) for _ in range(2)]
     finished = [r.communicate(timeout=300) for r in runs]
     assert [r.returncode for r in runs] == [0, 0], finished
     sent = [i for r in llm.requests for i in r.ids]
@@ -266,13 +271,7 @@ def test_a_stopped_run_says_so_in_one_line_and_keeps_what_was_scored(tmp_path, a
     """SIGTERM (systemd stop, a cancelled CI job) ends the run like ^C: one line, 130."""
     llm.latency = 0.2
     write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_BASE_URL"}
-    env["OPENAI_API_KEY"] = SECRET_KEY
-    process = subprocess.Popen([sys.executable, "-m", "papersift", "run", "-q"], cwd=tmp_path,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while len(llm.requests) < 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    process = run_in_background(tmp_path, llm, until_requests=4)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from typer.testing import CliRunner
 
 from conftest import write_project
 from papersift.cli import app
+from papersift.publish import publish
 from papersift.store import Store
-from test_site import build_archive
+from test_site import build_archive, digest_for, real_papers
+
+NO_LLM = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+
+
+def monthly_of_archive(tmp_path, arxiv, llm=None, extra="", env=None):
+    """`papersift monthly 2026-04` over a built archive; its output and overview.md."""
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=extra)
+    build_archive(tmp_path / "out")
+    result = CliRunner().invoke(app, ["monthly", "2026-04", "-c", str(config)],
+                                env=env or {"OPENAI_API_KEY": "sk-test"})
+    assert result.exit_code == 0, result.output
+    return result.output, (tmp_path / "out" / "md" / "2026-04" / "overview.md").read_text()
 
 
 def test_without_an_llm_the_overview_counts_and_ranks_by_topic(tmp_path, arxiv):
-    config = write_project(tmp_path, arxiv=arxiv)
-    build_archive(tmp_path / "out")
-    result = CliRunner().invoke(app, ["monthly", "2026-04", "-c", str(config)],
-                                env={"OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""})
-    assert result.exit_code == 0, result.output
-    assert "2026-04: 9 papers in 2 topics (no LLM)" in result.output
-    text = (tmp_path / "out" / "md" / "2026-04" / "overview.md").read_text()
+    output, text = monthly_of_archive(tmp_path, arxiv, env=NO_LLM)
+    assert "2026-04: 9 papers in 2 topics (no LLM)" in output
     assert "| Efficiency | 6 |" in text and "| World models | 3 |" in text
     record = json.loads((tmp_path / "out" / "json" / "2026-04" / "overview.json").read_text())
     assert [t["topic"] for t in record["topics"]] == ["Efficiency", "World models"]
@@ -28,13 +37,8 @@ def test_without_an_llm_the_overview_counts_and_ranks_by_topic(tmp_path, arxiv):
 
 
 def test_with_an_llm_each_topic_gets_a_text_and_the_tokens_are_recorded(tmp_path, arxiv, llm):
-    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
-    build_archive(tmp_path / "out")
-    result = CliRunner().invoke(app, ["monthly", "2026-04", "-c", str(config)],
-                                env={"OPENAI_API_KEY": "sk-test"})
-    assert result.exit_code == 0, result.output
+    _, text = monthly_of_archive(tmp_path, arxiv, llm)
     assert [r.stage for r in llm.requests] == ["monthly"]
-    text = (tmp_path / "out" / "md" / "2026-04" / "overview.md").read_text()
     assert "This month in World models: see \\[" in text
     assert "| [gpt-4.1-mini] | Prompt | Completion | Total |" in text
     with Store(tmp_path / "out" / "papersift.sqlite") as store:
@@ -54,28 +58,14 @@ def test_a_month_without_digests_is_a_clear_error(tmp_path, arxiv):
 
 
 def test_an_unknown_price_is_shown_as_unknown_never_as_zero(tmp_path, arxiv, llm):
-    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
-                           extra='[llm]\nmodel = "my-local-model"\n')
-    build_archive(tmp_path / "out")
-    result = CliRunner().invoke(app, ["monthly", "2026-04", "-c", str(config)],
-                                env={"OPENAI_API_KEY": "sk-test"})
-    assert result.exit_code == 0, result.output
-    assert "tokens, unknown)" in result.output
-    text = (tmp_path / "out" / "md" / "2026-04" / "overview.md").read_text()
+    output, text = monthly_of_archive(tmp_path, arxiv, llm, '[llm]\nmodel = "my-local-model"\n')
+    assert "tokens, unknown)" in output
     assert "| Cost | unknown | unknown | unknown |" in text
 
 
 def test_latest_md_keeps_following_new_days_after_a_monthly_overview(tmp_path, arxiv):
     """The overview's own Markdown file lives beside the days' digests; it is not a day."""
-    import datetime as dt
-
-    from papersift.publish import publish
-    from test_site import digest_for, real_papers
-    config = write_project(tmp_path, arxiv=arxiv)
-    build_archive(tmp_path / "out")
-    result = CliRunner().invoke(app, ["monthly", "2026-04", "-c", str(config)],
-                                env={"OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""})
-    assert result.exit_code == 0, result.output
+    monthly_of_archive(tmp_path, arxiv, env=NO_LLM)
     publish(digest_for(dt.date(2026, 4, 17), real_papers()[40:42]), tmp_path / "out",
             ["md", "json", "site"])
     assert (tmp_path / "out" / "latest.md").read_text().startswith(
