@@ -9,7 +9,7 @@ import pytest
 from conftest import DATA
 from papersift.authors import AuthorMatcher, SemanticScholar, attach_authors, plain_name
 from papersift.config import AuthorsConfig
-from papersift.http import RetryPolicy, new_client
+from papersift.http import HttpClient, RetryPolicy
 from papersift.models import Paper
 from papersift.store import Store
 
@@ -61,7 +61,7 @@ def test_followed_ids_resolve_to_names_and_unknown_ids_are_skipped(s2, store):
     recorded = json.loads((DATA / "s2" / "author-batch-unknown-id-null.json").read_text())
     s2.authors = {r["authorId"]: r for r in recorded if r}
     config = AuthorsConfig(follow=["0", "3234559"], s2_url=s2.url)
-    with new_client(10) as http:
+    with HttpClient(10) as http:
         candidates, _ = attach_authors([paper("Edsger W. Dijkstra"), paper("Ada Lovelace")],
                                        config, client_for(s2, store, http))
     assert [c.matched_authors for c in candidates] == [("E. Dijkstra",), ()]
@@ -80,7 +80,7 @@ def test_h_index_gate_drops_papers_without_an_established_author(s2, store):
     papers = [paper("E. Duflo", arxiv_id="2604.00001"),
               paper("New Student", arxiv_id="2604.00002"),
               paper("Fresh Face", arxiv_id="2604.00003")]
-    with new_client(10) as http:
+    with HttpClient(10) as http:
         kept, filtered = attach_authors(papers, config, client_for(s2, store, http))
     assert [c.paper.arxiv_id for c in kept] == ["2604.00001", "2604.00003"]
     assert [(f.paper.arxiv_id, f.reason) for f in filtered] == [
@@ -90,7 +90,7 @@ def test_h_index_gate_drops_papers_without_an_established_author(s2, store):
 def test_rate_limit_is_honoured_and_answers_are_cached(s2, store):
     s2.papers = {"2604.00001": [{"authorId": "1", "name": "A B", "hIndex": 50}]}
     s2.fail_next.append((429, {"Retry-After": "0"}))
-    with new_client(10) as http:
+    with HttpClient(10) as http:
         client = client_for(s2, store, http)
         assert client.paper_authors(["2604.00001"])["2604.00001"][0]["hIndex"] == 50
         assert len(s2.requests) == 2  # the 429, then the answer
@@ -104,7 +104,7 @@ def test_an_author_exactly_at_the_h_index_cutoff_passes_the_gate(s2, store):
     config = AuthorsConfig(h_index_gate=True, h_index_cutoff=10, s2_url=s2.url)
     papers = [paper("At Cutoff", arxiv_id="2604.00001"),
               paper("Just Below", arxiv_id="2604.00002")]
-    with new_client(10) as http:
+    with HttpClient(10) as http:
         kept, filtered = attach_authors(papers, config, client_for(s2, store, http))
     assert [c.paper.arxiv_id for c in kept] == ["2604.00001"]
     assert [f.paper.arxiv_id for f in filtered] == ["2604.00002"]
@@ -114,7 +114,7 @@ def test_malformed_semantic_scholar_answers_change_nothing(s2, store):
     """Records that are not objects, an h-index that is not a number: ignored, not a crash."""
     s2.papers = {"2604.00001": [{"authorId": "1", "name": "A B", "hIndex": "91"}, "junk"]}
     config = AuthorsConfig(h_index_gate=True, h_index_cutoff=10, s2_url=s2.url)
-    with new_client(10) as http:
+    with HttpClient(10) as http:
         kept, filtered = attach_authors([paper("A B", arxiv_id="2604.00001")], config,
                                         client_for(s2, store, http))
     assert [c.paper.arxiv_id for c in kept] == ["2604.00001"] and not filtered

@@ -254,7 +254,6 @@ class HttpClient:
 
     def __init__(self, timeout: float, headers: dict[str, str] | None = None, *,
                  max_bytes: int = MAX_RESPONSE_BYTES):
-        self.timeout = timeout
         self._loop = asyncio.new_event_loop()
         self._client = limited_async_client(timeout, max_bytes=max_bytes, headers=headers)
 
@@ -272,11 +271,6 @@ class HttpClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def new_client(timeout: float, headers: dict[str, str] | None = None) -> HttpClient:
-    """A blocking client with papersift's user agent and limits."""
-    return HttpClient(timeout, headers)
 
 
 def request(

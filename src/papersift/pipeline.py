@@ -22,7 +22,7 @@ from pathlib import Path
 from papersift.authors import SemanticScholar, attach_authors
 from papersift.config import Config, Secrets
 from papersift.errors import ConfigError
-from papersift.http import RetryPolicy, new_client
+from papersift.http import HttpClient, RetryPolicy
 from papersift.models import (
     Candidate,
     Digest,
@@ -123,10 +123,9 @@ def preflight(config: Config, secrets: Secrets, day: dt.date | None, today: dt.d
     kind = chosen_scorer(config, secrets)
     if kind in ("llm", "hybrid"):
         check_endpoint(config.llm, secrets)
-    if kind in ("local", "hybrid") and config.local.model != PACKAGED_MODEL:
-        folder = config.resolve(Path(config.local.model))
-        if not folder.is_dir():
-            raise ConfigError(f"local.model = '{config.local.model}': no such model folder")
+    model = _local_settings(config).model
+    if kind in ("local", "hybrid") and model != PACKAGED_MODEL and not Path(model).is_dir():
+        raise ConfigError(f"local.model = '{config.local.model}': no such model folder")
     if config.output.formats:
         _check_writable(config.out_dir, "output.dir")
     _check_writable(config.store_path.parent, "output.store")
@@ -155,8 +154,6 @@ def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
     """The scorer for the configuration; loads the local model when one is used."""
     kind = chosen_scorer(config, secrets)
     use_llm = kind in ("llm", "hybrid")
-    if use_llm:
-        check_endpoint(config.llm, secrets)  # no key, bad URL: fail before anything else
     encoder = make_encoder(_local_settings(config)) if kind in ("local", "hybrid") else None
     interests = parse_interests(prompts.interests)
     prices = PriceTable(config.pricing)
@@ -255,7 +252,7 @@ def _authors(config: Config, secrets: Secrets, papers: Sequence[Paper], store: S
         entry.strip().isdigit() for entry in config.authors.follow)
     if not needs_s2:
         return attach_authors(papers, config.authors, None, progress)
-    with new_client(config.authors.timeout_seconds) as client:
+    with HttpClient(config.authors.timeout_seconds) as client:
         s2 = SemanticScholar(client, config.authors.s2_url, store,
                              api_key=secrets.s2_api_key, cache_days=config.authors.cache_days,
                              policy=RetryPolicy(config.authors.request_attempts,

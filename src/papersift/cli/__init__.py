@@ -21,7 +21,7 @@ from papersift.cli.output import (
     report_unscored,
     setup_logging,
 )
-from papersift.config import CONFIG_FILENAME, Secrets, load_config
+from papersift.config import CONFIG_FILENAME, Config, Secrets, load_config
 from papersift.demo import run_demo
 from papersift.errors import NoAnnouncements
 from papersift.library import read_library
@@ -49,6 +49,12 @@ OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Output folder (overrides output.dir).")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show what happens.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
+
+
+def _load(config: Path, out_dir: Path | None) -> Config:
+    """The configuration file, with ``--out`` applied."""
+    cfg = load_config(config)
+    return cfg if out_dir is None else cfg.with_out_dir(out_dir)
 
 
 def _version(value: bool) -> None:
@@ -97,9 +103,7 @@ def run_command(
     setup_logging(verbose, quiet, secrets)
     day = _parse_day(date)
     with exit_on_error(verbose):
-        cfg = load_config(config)
-        if out_dir is not None:
-            cfg = cfg.with_out_dir(out_dir)
+        cfg = _load(config, out_dir)
         try:
             with progress_bars(quiet) as progress:
                 result = run(cfg, day=day, secrets=secrets, progress=RichProgress(progress))
@@ -143,9 +147,7 @@ def monthly(
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         fail(f"{month!r}: expected YYYY-MM", 2)
     with exit_on_error(verbose):
-        cfg = load_config(config)
-        if out_dir is not None:
-            cfg = cfg.with_out_dir(out_dir)
+        cfg = _load(config, out_dir)
         overview = overview_of(cfg.out_dir, month)
         redact = Redactor.from_environment(secrets.values())
         if chosen_scorer(cfg, secrets) in ("llm", "hybrid"):

@@ -6,8 +6,8 @@ irrelevant, then abstract scoring in batches, several in flight at once. Every a
 answer is committed to the store as it arrives, so a killed run loses nothing and a rerun
 sends nothing twice. An answer that moved papers in bulk (``guard.py``) is thrown away
 and its batch scored again in halves. Papers missing from an answer are retried in new,
-smaller batches; those still missing are returned as ``NotScored`` with the reason. The
-run's token, cost and time limits are checked before every request.
+smaller batches; those still missing are returned as ``NotScored`` with the reason. No
+request starts past the run's token or cost limit, and none outlives its time limit.
 """
 
 from __future__ import annotations
@@ -208,8 +208,8 @@ class LLMScorer:
             log.info("title pass answer had no id list; keeping the whole batch")
             return {}
         if len(batch) > 1 and self.guard.drops_moved(ids, drop, suspect=suspect):
-            log.warning("a title-pass answer dropped %d of %d papers against the local "
-                        "ranking; asking again in halves", len(drop), len(batch))
+            log.warning("a title-pass answer dropped %d of its %d papers; asking again in "
+                        "halves (possible prompt injection)", len(drop), len(batch))
             verdicts: dict[str, bool] = {}
             for part in await asyncio.gather(*(
                     self._title_batch(half, fingerprint, suspect=True)
@@ -307,7 +307,7 @@ class LLMScorer:
 
         def reserve() -> None:
             nonlocal reserved
-            self._check_limits(estimate)
+            self._check_budget(estimate)
             self.reserved.add(estimate)
             reserved = True
 
@@ -318,7 +318,8 @@ class LLMScorer:
                                              response_format=answer_format)
         except TimeoutError:
             if deadline.expired():
-                raise self._over_time() from None
+                raise OverTime(f"the run's limit of {self.config.max_seconds_per_run:g} s "
+                               "(llm.max_seconds_per_run) was reached") from None
             raise
         finally:
             if reserved:
@@ -327,13 +328,8 @@ class LLMScorer:
         self.store.record_request(self.run_id, stage, answer.usage)
         return answer
 
-    def _over_time(self) -> OverTime:
-        return OverTime(f"the run's limit of {self.config.max_seconds_per_run:g} s "
-                        "(llm.max_seconds_per_run) was reached")
-
-    def _check_limits(self, estimate: Usage) -> None:
-        """Raise ``OverBudget`` if this request may not start (the time limit is the
-        deadline around every request, in ``_ask``).
+    def _check_budget(self, estimate: Usage) -> None:
+        """Raise ``OverBudget`` if this request, with those in flight, would pass a limit.
 
         Requests in flight count by an estimate (prompt characters / 4, plus a completion
         allowance per paper) until their real usage arrives.

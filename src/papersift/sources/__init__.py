@@ -14,7 +14,7 @@ from pathlib import Path
 
 from papersift.config import ArxivConfig
 from papersift.errors import DateError, NoAnnouncements, SourceError
-from papersift.http import RetryPolicy, new_client
+from papersift.http import HttpClient, RetryPolicy
 from papersift.models import FetchedDay, Paper
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.sources.arxiv_api import fetch_api_day
@@ -70,7 +70,7 @@ def fetch_day(
         return _checked(FetchedDay(found_day, tuple(merge_listings([papers])),
                                    f"file {file_path.name}"), today)
     policy = RetryPolicy(config.request_attempts, config.backoff_seconds)
-    with new_client(config.timeout_seconds) as client:
+    with HttpClient(config.timeout_seconds) as client:
         recent = day is None or day >= today - dt.timedelta(days=RSS_CURRENT_DAYS)
         if config.source == "rss" or (config.source == "auto" and recent):
             feeds = fetch_rss(client, config.rss_url, config.categories, progress, policy)
