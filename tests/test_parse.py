@@ -68,8 +68,8 @@ def test_a_pathological_answer_is_read_in_linear_time():
 
 
 def test_a_deeply_nested_answer_is_no_answer_and_no_crash():
-    deep = "[" * 100_000 + "]" * 100_000
-    assert parse_scores(deep, BATCH) == {}
+    assert parse_scores('{"x": ' * 100_000 + "1" + "}" * 100_000, BATCH) == {}
+    assert parse_id_list("[" * 100_000 + "]" * 100_000, BATCH) is None
     wrapped = '{"papers": ' + "[" * 900 + '{"ARXIVID": "2604.00001", "COMMENT": "ok", ' \
         '"RELEVANCE": 9, "NOVELTY": 8}' + "]" * 900 + "}"
     assert parse_scores(wrapped, BATCH)["2604.00001"].relevance == 9

@@ -110,10 +110,9 @@ def backoff_wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
 
     def wait(state: RetryCallState) -> float:
         retry_after = _retry_after(state)
-        if retry_after is not None:
-            return retry_after
-        return min(policy.backoff_seconds * 2 ** (state.attempt_number - 1),
-                   policy.max_backoff_seconds)
+        if retry_after is None:
+            retry_after = policy.backoff_seconds * 2 ** (state.attempt_number - 1)
+        return min(retry_after, policy.max_backoff_seconds)  # longer asks: see retry_stop
 
     return wait
 
