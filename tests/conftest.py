@@ -3,16 +3,24 @@ scripted OpenAI-compatible chat server. All serve real arXiv data from tests/dat
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
+import os
 import re
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -446,3 +454,185 @@ def embedded_store(tmp_path_factory) -> Path:
                              LocalSettings())
         scorer.vectors(list(papers), [paper_text(p.title, p.abstract) for p in papers.values()])
     return path
+
+
+# -- push receivers: a real SMTP server, Slack and a webhook on loopback -----------------
+
+SMTP_PASSWORD = "smtp-pass-do-not-leak-7331"
+
+
+@dataclass
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 with STARTTLS or implicit TLS and a
+    login; ``messages`` holds what it received, parsed, with the envelope's recipients."""
+
+    host: str
+    port: int
+    cert: Path
+    security: str
+    messages: list[Any] = field(default_factory=list)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def config(self, to: tuple[str, ...] = ("ada@example.org", "alan@example.org")) -> str:
+        recipients = ", ".join(f'"{r}"' for r in to)
+        return (f'[notify.email]\nhost = "{self.host}"\nport = {self.port}\n'
+                f'security = "{self.security}"\nusername = "digest-bot"\n'
+                f'sender = "papersift@example.org"\nto = [{recipients}]')
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a client needs: the password, and trust in this server's certificate."""
+        return {"PAPERSIFT_SMTP_PASSWORD": SMTP_PASSWORD, "SSL_CERT_FILE": str(self.cert)}
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, made with openssl."""
+    cert, key = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(folder: Path, security: str = "starttls") -> Iterator[Mailbox]:
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = self_signed_certificate(folder)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    box = Mailbox("127.0.0.1", _free_port(), cert, security)
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            message = message_from_bytes(envelope.content, policy=policy.default)
+            message.envelope_to = list(envelope.rcpt_tos)
+            box.messages.append(message)
+            return "250 OK"
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and \
+            auth_data.password.decode() == SMTP_PASSWORD
+        box.logins.append((auth_data.login.decode(), mechanism))
+        return AuthResult(success=ok, handled=False)  # a refusal answers 535
+
+    options: dict[str, Any] = {"authenticator": authenticate, "auth_required": True}
+    warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+    if security == "ssl":
+        controller = Controller(Handler(), hostname=box.host, port=box.port,
+                                ssl_context=context, server_hostname="localhost",
+                                auth_require_tls=False,  # the connection is TLS from the start
+                                **options)
+    else:
+        controller = Controller(Handler(), hostname=box.host, port=box.port,
+                                tls_context=context, require_starttls=True, **options)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(tmp_path_factory) -> Iterator[Mailbox]:
+    with smtp_server(tmp_path_factory.mktemp("smtp")) as box:
+        yield box
+
+
+@dataclass
+class PushReceiver:
+    """A loopback HTTP endpoint that records JSON posts (Slack's or any webhook's);
+    ``failures`` answers that many posts with HTTP 500 first (``always_fail``: every one)."""
+
+    server: HTTPServer
+    path: str
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    failures: int = 0
+    always_fail: bool = False
+    answer: str = "ok"
+
+    def __post_init__(self) -> None:
+        self.server.expect_request(self.path, method="POST").respond_with_handler(self._post)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for(self.path)
+
+    def _post(self, request: Request) -> Response:
+        self.headers.append(dict(request.headers))
+        if self.always_fail or self.failures > 0:
+            self.failures -= 1
+            return Response("scripted failure", status=500)
+        self.posts.append(json.loads(request.get_data()))
+        return Response(self.answer, content_type="text/plain")
+
+
+@pytest.fixture
+def slack() -> Iterator[PushReceiver]:
+    with own_server() as server:
+        yield PushReceiver(server, "/services/T000/B000/XXXXsecretXXXX")
+
+
+@pytest.fixture
+def webhook() -> Iterator[PushReceiver]:
+    with own_server() as server:
+        yield PushReceiver(server, "/hook")
+
+
+# -- a real browser and a site served under a sub-path ------------------------------------
+
+CHROMIUM = os.environ.get("PAPERSIFT_CHROMIUM") or shutil.which("chromium") or ""
+
+
+@pytest.fixture
+def page():
+    """A Chromium page (Debian's browser driven by Playwright; nothing downloaded)."""
+    if not CHROMIUM:
+        if os.environ.get("PAPERSIFT_REQUIRE_BROWSER"):
+            pytest.fail("PAPERSIFT_REQUIRE_BROWSER is set but there is no chromium")
+        pytest.skip("no Chromium here (apt-get install chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        try:
+            yield browser.new_page(viewport={"width": 1100, "height": 900})
+        finally:
+            browser.close()
+
+
+@contextmanager
+def serve_under(folder: Path, prefix: str) -> Iterator[str]:
+    """Serve ``folder`` at ``http://127.0.0.1:PORT{prefix}`` and nothing outside it (as
+    GitHub Pages serves a project site at USER.github.io/REPO/); yields that URL."""
+
+    class Handler(SimpleHTTPRequestHandler):
+        def translate_path(self, path: str) -> str:
+            if not path.startswith(prefix):
+                return str(folder / "does-not-exist" / "outside-the-sub-path")
+            return super().translate_path("/" + path[len(prefix):])
+
+        def log_message(self, format, *args):
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(Handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
+    finally:
+        server.shutdown()
+        server.server_close()

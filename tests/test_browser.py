@@ -4,59 +4,32 @@ against the built site served on 127.0.0.1."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
-import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from conftest import CHROMIUM, serve_under
 from papersift.publish import publish
 from test_site import build_archive, digest_for, real_papers
-
-CHROMIUM = os.environ.get("PAPERSIFT_CHROMIUM") or shutil.which("chromium") or ""
-ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 
 if not CHROMIUM and not os.environ.get("PAPERSIFT_REQUIRE_BROWSER"):
     pytest.skip("no Chromium here (apt-get install chromium); .ci/run installs it",
                 allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api")
 
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 HOSTILE = "Hostile <img src=x onerror=\"window.pwned=1\"> <script>window.pwned=2</script>"
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        return None
 
 
 @pytest.fixture
 def site(tmp_path):
+    """The archive served as GitHub Pages serves a project site: under /REPO/ only."""
     build_archive(tmp_path)
     paper = real_papers()[30]
     hostile = type(paper)(**{**paper.__dict__, "title": HOSTILE})
     publish(digest_for(dt.date(2026, 4, 17), [hostile]), tmp_path, ["json", "site"])
-    handler = functools.partial(QuietHandler, directory=str(tmp_path / "site"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-
-
-@pytest.fixture
-def page():
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        try:
-            yield browser.new_page(viewport={"width": 1100, "height": 900})
-        finally:
-            browser.close()
+    with serve_under(tmp_path / "site", "/digest/") as url:
+        yield url
 
 
 def test_navigate_days_across_a_gap_month_and_search(site, page):
@@ -105,3 +78,26 @@ def test_a_malicious_title_stays_inert_text(site, page):
     page.goto(site + "2026-04/index.html")
     page.screenshot(path=str(ARTIFACTS / "month-page-375px.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_under_a_sub_path_every_link_search_and_feed_resolve(site, page):
+    """GitHub Pages serves a project site at /REPO/: nothing may point at the host's root."""
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(site)
+    page.wait_for_url("**/digest/2026-04/2026-04-17.html")
+    for path in ["archive.html", "search.html?q=efficiency", "2026-04/index.html",
+                 "2026/index.html", "2026-04/2026-04-14.html"]:
+        page.goto(site + path)
+        hrefs = page.eval_on_selector_all(
+            "a[href], link[href], script[src]",
+            "els => els.map(e => e.href || e.src).filter(u => u.startsWith('http://127'))")
+        for url in hrefs:
+            assert "/digest/" in url, f"{path}: {url} leaves the sub-path"
+            response = page.request.get(url.split("#")[0])
+            assert response.ok, f"{path}: {url} answers {response.status}"
+    page.goto(site + "search.html?q=efficiency")
+    assert page.locator("#results li").count() > 0
+    feed = page.request.get(site + "feed.xml")
+    assert feed.ok and "<entry>" in feed.text()
+    assert not failed

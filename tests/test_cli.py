@@ -77,8 +77,11 @@ def test_weekend_says_so_in_one_line_and_exits_0(tmp_path, arxiv, llm):
     result = papersift("run", cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
     assert result.returncode == 0
     assert result.stdout.strip().splitlines() == [
-        "no arXiv announcements for 2026-04-18 (weekend, holiday or empty feed); nothing written"]
+        "No arXiv announcements for 2026-04-18 (Saturday): a weekend, a holiday or an empty "
+        "feed. Nothing to read today."]
     assert not (tmp_path / "out" / "md").exists()
+    status = json.loads((tmp_path / "out" / "status.json").read_text())
+    assert (status["outcome"], status["day"]) == ("no_announcements", "2026-04-18")
 
 
 def test_source_failure_is_one_line_and_keeps_the_previous_digest(tmp_path, arxiv, llm):

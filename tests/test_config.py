@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from papersift.cli import app
-from papersift.config import Secrets, load_config
+from papersift.config import EmailConfig, Secrets, SlackConfig, WebhookConfig, load_config
 from papersift.errors import ConfigError
 
 
@@ -38,9 +38,13 @@ def test_every_starter_key_is_documented_by_a_comment(tmp_path):
     CliRunner().invoke(app, ["init", str(tmp_path)])
     text = (tmp_path / "papersift.toml").read_text()
     config = load_config(tmp_path / "papersift.toml")
-    for section in ("arxiv", "authors", "llm", "prompts", "selection", "output"):
+    for section in ("arxiv", "authors", "llm", "prompts", "selection", "output", "notify"):
         for key in type(getattr(config, section)).model_fields:
-            assert f"{key} =" in text, f"[{section}] {key} is missing from the starter file"
+            assert f"{key} =" in text or f"[{section}.{key}]" in text, \
+                f"[{section}] {key} is missing from the starter file"
+    for channel in (EmailConfig, SlackConfig, WebhookConfig):
+        for key in channel.model_fields:
+            assert f"# {key} =" in text, f"{channel.__name__}.{key} is missing"
 
 
 @pytest.mark.parametrize("text, message", [

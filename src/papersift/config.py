@@ -172,6 +172,61 @@ class OutputConfig(_Section):
     store: FilePath | None = None
     # A second run on the same store waits this long for the first to end, then stops.
     lock_timeout_seconds: Pause = 600.0
+    # Where the site is served (e.g. "https://USER.github.io/REPO/"): pushes link to its
+    # day pages. PAPERSIFT_SITE_URL overrides it (the GitHub workflow sets it).
+    site_url: Url | None = None
+
+
+class EmailConfig(_Section):
+    host: str
+    port: Annotated[int, Field(gt=0, lt=65536)] = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None  # the password comes from PAPERSIFT_SMTP_PASSWORD
+    sender: str
+    to: list[str]
+    subject: str = "papersift: {count} papers for {date}"
+
+    @field_validator("to")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one recipient is needed, e.g. ['me@example.org']")
+        for address in value:
+            if "@" not in address or any(c in address for c in "\r\n,;<> "):
+                raise ValueError(f"{address!r} is not one email address")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if "@" not in value or any(c in value for c in "\r\n"):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+class SlackConfig(_Section):
+    # An incoming-webhook URL holds a token: prefer PAPERSIFT_SLACK_WEBHOOK_URL.
+    webhook_url: Url | None = None
+    max_papers: Annotated[int, Field(ge=1, le=40)] = 10
+
+
+class WebhookConfig(_Section):
+    url: Url | None = None  # or PAPERSIFT_WEBHOOK_URL
+    # Extra headers; "${NAME}" in a value is taken from the environment at send time.
+    headers: dict[str, str] = {}
+
+
+class NotifyConfig(_Section):
+    email: EmailConfig | None = None
+    slack: SlackConfig | None = None
+    webhook: WebhookConfig | None = None
+    # Push a short note on a day without announcements (weekend, holiday)?
+    on_no_announcements: bool = False
+    # Push a short note when arXiv could not be fetched?
+    on_failure: bool = True
+    attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    backoff_seconds: Pause = 5.0
+    timeout_seconds: Seconds = 30.0
 
 
 class Price(_Section):
@@ -193,6 +248,7 @@ class Config(_Section):
     prompts: PromptsConfig = PromptsConfig()
     selection: SelectionConfig = SelectionConfig()
     output: OutputConfig = OutputConfig()
+    notify: NotifyConfig = NotifyConfig()
     pricing: dict[str, Price] = {}
     base_dir: Path = Field(default=Path("."), exclude=True, strict=False)
 
@@ -221,9 +277,13 @@ class Config(_Section):
 class Secrets:
     """What comes from the environment only. Never printed, never written."""
 
-    openai_api_key: str | None
-    openai_base_url: str | None
-    s2_api_key: str | None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    s2_api_key: str | None = None
+    smtp_password: str | None = None
+    slack_webhook_url: str | None = None
+    webhook_url: str | None = None
+    site_url: str | None = None  # not secret, but set per deployment like the others
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Secrets:
@@ -232,11 +292,16 @@ class Secrets:
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             s2_api_key=env.get("S2_API_KEY") or None,
+            smtp_password=env.get("PAPERSIFT_SMTP_PASSWORD") or None,
+            slack_webhook_url=env.get("PAPERSIFT_SLACK_WEBHOOK_URL") or None,
+            webhook_url=env.get("PAPERSIFT_WEBHOOK_URL") or None,
+            site_url=env.get("PAPERSIFT_SITE_URL") or None,
         )
 
     def values(self) -> list[str]:
         """The secret strings, for redaction."""
-        return [v for v in (self.openai_api_key, self.s2_api_key) if v]
+        return [v for v in (self.openai_api_key, self.s2_api_key, self.smtp_password,
+                            self.slack_webhook_url, self.webhook_url) if v]
 
 
 def load_config(path: Path) -> Config:

@@ -1,5 +1,9 @@
 """Exceptions a user can act on: each message is one line naming what went wrong."""
 
+from __future__ import annotations
+
+import datetime as dt
+
 
 class PapersiftError(Exception):
     """Base class for every error papersift reports to the user."""
@@ -21,6 +25,10 @@ class NoAnnouncements(PapersiftError):
     """The requested day has no announcements (weekend, holiday, empty feed)."""
 
     exit_code = 0
+
+    def __init__(self, message: str, day: dt.date | None = None):
+        super().__init__(message)
+        self.day = day
 
 
 class ScorerUnavailable(PapersiftError):

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+Outcome = Literal["digest", "partial", "no_announcements", "upstream_failure"]
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 ANNOUNCE_TYPES: tuple[AnnounceType, ...] = ("new", "cross", "replace", "replace-cross")
 
@@ -182,6 +183,20 @@ class Prompts:
 
 
 @dataclass(frozen=True)
+class RunStatus:
+    """How a morning's run ended, in one word (``outcome``) and one line (``message``)."""
+
+    outcome: Outcome
+    day: dt.date | None  # None when not even the day is known (arXiv unreachable)
+    finished_at: dt.datetime
+    message: str
+    model: str = ""
+    selected: int = 0
+    total: int = 0
+    not_scored: int = 0
+
+
+@dataclass(frozen=True)
 class Digest:
     """One day's digest: what the renderers need, and nothing they must recompute."""
 
@@ -198,3 +213,4 @@ class Digest:
     novelty_cutoff: int
     source: str
     generated_at: dt.datetime
+    status: RunStatus | None = None

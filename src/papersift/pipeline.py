@@ -22,6 +22,7 @@ from pathlib import Path
 from papersift.authors import SemanticScholar, attach_authors
 from papersift.config import Config, Secrets
 from papersift.errors import ConfigError
+from papersift.health import digest_status
 from papersift.http import HttpClient, RetryPolicy
 from papersift.models import (
     Candidate,
@@ -217,6 +218,11 @@ def _run_day(
         author_match_score=config.authors.match_score,
     )
     selected = _with_topics(selected, prompts, candidates)
+    finished_at = dt.datetime.now(dt.UTC)
+    status = digest_status(fetched.day, scorer.model, selected=len(selected),
+                           total=len(fetched.papers), not_scored=not_scored,
+                           scoring_failed=outcome.asked > 0 and outcome.fresh == 0,
+                           finished_at=finished_at)
     digest = redact.apply(Digest(
         day=fetched.day,
         model=scorer.model,
@@ -230,7 +236,8 @@ def _run_day(
         relevance_cutoff=config.selection.relevance_cutoff,
         novelty_cutoff=config.selection.novelty_cutoff,
         source=fetched.source,
-        generated_at=dt.datetime.now(dt.UTC),
+        generated_at=finished_at,
+        status=status,
     ))
     chosen = {s.paper.arxiv_id for s in selected}
     store.record_outcomes(run_id, [

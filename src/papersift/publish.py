@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from papersift.atomic import Staging
+from papersift.health import stage_status
 from papersift.models import Digest
 from papersift.render import digest_record, output_path, record_json, render_markdown
 from papersift.site import build_site
@@ -32,6 +33,8 @@ def publish(digest: Digest, out_dir: Path, formats: list[str]) -> list[Path]:
             build_site(out_dir, touched=[digest.day], pending={digest.day: record},
                        staging=staging)
             shown.append(out_dir / "site" / "index.html")
+        if digest.status is not None:
+            stage_status(staging, out_dir, digest.status, site="site" in formats)
         staging.commit()
     return shown
 

@@ -25,3 +25,11 @@ def clean_text(text: str) -> str:
 def xml_safe(text: str) -> str:
     """``text`` without the characters XML 1.0 cannot carry (line breaks are kept)."""
     return _NOT_XML.sub("", text)
+
+
+def script_assignment(name: str, json_text: str) -> str:
+    """``window.NAME = JSON;``, inert inside a script element or file: no markup, no
+    line separators that would end a JavaScript string."""
+    text = (json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return f"window.{name} = {text};\n"

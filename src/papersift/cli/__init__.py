@@ -12,21 +12,26 @@ import typer
 
 from papersift import __version__
 from papersift.cli.output import (
+    EXIT_PUSH_FAILED,
     RichProgress,
     exit_on_error,
     fail,
     out,
     print_summary,
     progress_bars,
+    report_pushes,
     report_unscored,
     setup_logging,
 )
 from papersift.config import CONFIG_FILENAME, Config, Secrets, load_config
 from papersift.demo import run_demo
-from papersift.errors import NoAnnouncements
+from papersift.deploy import GITIGNORE_LINES, WORKFLOW_PATH, github_workflow
 from papersift.library import read_library
 from papersift.monthly import overview_of, summarise, write_overview
-from papersift.pipeline import chosen_scorer, run
+from papersift.morning import run_morning
+from papersift.notify import channels, send_all, site_address
+from papersift.notify.push import digest_push
+from papersift.pipeline import chosen_scorer
 from papersift.redact import Redactor
 from papersift.render import money
 from papersift.scoring.learn import MIN_NEGATIVES, MIN_POSITIVES
@@ -74,19 +79,50 @@ def main_callback(
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to write into.")] = Path("."),
+    github: Annotated[bool, typer.Option(
+        "--github", help="Also write a GitHub Actions workflow that runs papersift every "
+                         "morning and publishes the site to GitHub Pages.")] = False,
+    package: Annotated[str | None, typer.Option(
+        "--package", help="What the workflow pip-installs (default: this version of "
+                          "papersift with the local scorer).")] = None,
 ) -> None:
     """Write a commented papersift.toml and a starter interests.md (never overwrites)."""
-    targets = {name: directory / name for name in (CONFIG_FILENAME, "interests.md")}
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing:
+    starters = {name: directory / name for name in (CONFIG_FILENAME, "interests.md")}
+    existing = [str(p) for p in starters.values() if p.exists()]
+    if existing and not github:
         fail(f"{', '.join(existing)} already exist(s); nothing written", 1)
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, path in targets.items():
-        path.write_text(resources.files("papersift.starter").joinpath(name).read_text("utf-8"),
-                        encoding="utf-8")
-        out.print(f"wrote {path}")
+    files = {path: resources.files("papersift.starter").joinpath(name).read_text("utf-8")
+             for name, path in starters.items()}
+    if github:
+        try:
+            files[directory / WORKFLOW_PATH] = github_workflow(package)
+        except ValueError as exc:
+            fail(f"--package {exc}", 2)
+    with exit_on_error():
+        for path, text in files.items():
+            if path.exists():
+                out.print(f"kept {path} (exists)")
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            out.print(f"wrote {path}")
+        if github:
+            _ignore_outputs(directory / ".gitignore")
     out.print("Next: describe what you want to read in interests.md, set OPENAI_API_KEY, "
               "then run `papersift run`.")
+    if github:
+        out.print("For GitHub: commit these files and push; in the repository's Settings set "
+                  "Pages > Source to \"GitHub Actions\" and add the secrets the workflow "
+                  "names (OPENAI_API_KEY, ...); then run the workflow once from the Actions "
+                  "tab. It runs every weekday morning after that.")
+
+
+def _ignore_outputs(gitignore: Path) -> None:
+    lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    missing = [line for line in GITIGNORE_LINES if line not in lines]
+    if missing:
+        gitignore.write_text("\n".join([*lines, *missing]) + "\n", encoding="utf-8")
+        out.print(f"wrote {gitignore}")
 
 
 @app.command("run")
@@ -98,22 +134,51 @@ def run_command(
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Build one day's digest and write it as Markdown and JSON."""
+    """Build one day's digest, write it (Markdown, JSON, site) and send the pushes."""
     secrets = Secrets.from_env()
     setup_logging(verbose, quiet, secrets)
     day = _parse_day(date)
     with exit_on_error(verbose):
         cfg = _load(config, out_dir)
-        try:
-            with progress_bars(quiet) as progress:
-                result = run(cfg, day=day, secrets=secrets, progress=RichProgress(progress))
-        except NoAnnouncements as exc:  # not an error: exit 0, nothing written
-            if not quiet:
-                out.print(str(exc))
-            raise typer.Exit(0) from None
-    if not quiet:
-        print_summary(result)
-    report_unscored(result)
+        with progress_bars(quiet) as progress:
+            morning = run_morning(cfg, day=day, secrets=secrets,
+                                  progress=RichProgress(progress))
+    if morning.result is None and morning.error is None and not quiet:
+        out.print(morning.status.message)  # no announcements: not an error
+    if morning.result is not None and not quiet:
+        print_summary(morning.result)
+    report_pushes(morning.pushes, morning.status.day, quiet)
+    if morning.error is not None:
+        fail(str(morning.error), morning.error.exit_code)
+    if morning.result is not None:
+        report_unscored(morning.result)
+    if morning.failed_pushes:
+        raise typer.Exit(EXIT_PUSH_FAILED)
+
+
+@app.command()
+def notify(
+    date: Annotated[str, typer.Option(
+        "--date", "-d", help="The day whose stored digest to send, YYYY-MM-DD.")],
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    out_dir: OutOption = None,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Send a day's stored digest again to every configured channel ([notify])."""
+    secrets = Secrets.from_env()
+    setup_logging(verbose, quiet, secrets)
+    day = _parse_day(date)
+    with exit_on_error(verbose):
+        cfg = _load(config, out_dir)
+        if not channels(cfg, secrets):
+            fail(f"{config}: no push is configured ([notify.email], [notify.slack] or "
+                 "[notify.webhook]); nothing sent", 2)
+        push = digest_push(cfg.out_dir, day, site_address(cfg, secrets))
+        results = send_all(cfg, secrets, push)
+    report_pushes(results, day, quiet)
+    if any(not r.ok for r in results):
+        raise typer.Exit(EXIT_PUSH_FAILED)
 
 
 site_app = typer.Typer(help="The static archive web site.", no_args_is_help=True)

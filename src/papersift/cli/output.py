@@ -4,6 +4,7 @@ run's summary table, and log lines that pass the redaction step."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import sqlite3
@@ -29,6 +30,7 @@ from rich.table import Table
 
 from papersift.config import Secrets
 from papersift.errors import PapersiftError
+from papersift.notify.push import PushResult
 from papersift.pipeline import RunResult
 from papersift.redact import Redactor
 from papersift.render import money
@@ -38,8 +40,10 @@ out = Console(soft_wrap=True)
 
 # Exit codes (also in the README): 0 done (or no announcements that day), 1 the run
 # failed and published nothing, 2 configuration or usage error, 3 the digest was
-# published but its scorer could score none of the papers it had to, 130 interrupted.
+# published but its scorer could score none of the papers it had to, 4 the digest was
+# published but a push failed, 130 interrupted.
 EXIT_SCORING_FAILED = 3
+EXIT_PUSH_FAILED = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -101,6 +105,17 @@ def report_unscored(result: RunResult) -> None:
               EXIT_SCORING_FAILED)
     say("warning", f"{len(not_scored)} papers were not scored ({why}); the digest lists "
                     "them; run again to retry them")
+
+
+def report_pushes(results: list[PushResult], day: dt.date | None, quiet: bool) -> None:
+    """One line per push: sent (unless -q), or failed (always, with how to resend)."""
+    for result in results:
+        if result.ok:
+            if not quiet:
+                out.print(f"{result.channel}: sent")
+            continue
+        resend = f"papersift notify --date {day}" if day else "papersift notify --date DAY"
+        say("error", f"{result.detail}; the digest is kept; resend it with `{resend}`")
 
 
 def progress_bars(quiet: bool) -> Progress:

@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from papersift.health import status_record
 from papersift.models import Digest, Usage
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
@@ -28,6 +29,17 @@ def money(value: float | None) -> str:
     if value == 0 or value >= 0.01:
         return f"${value:.2f}"
     return f"${value:.2g}" if value >= 1e-4 else "<$0.0001"
+
+
+def when(stamp: str | None) -> str:
+    """``2026-04-14T07:02:11+00:00`` as ``2026-04-14 07:02 UTC`` (other text as is)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp or "an unknown time")
+    if moment.utcoffset() == dt.timedelta(0):
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return moment.isoformat(sep=" ", timespec="minutes")
 
 
 def markdown_environment() -> Environment:
@@ -103,6 +115,7 @@ def digest_record(digest: Digest) -> dict[str, Any]:
             "relevance_cutoff": digest.relevance_cutoff,
             "novelty_cutoff": digest.novelty_cutoff,
             "usage": usage_record(digest.usage),
+            "status": status_record(digest.status) if digest.status else None,
         },
         "papers": papers,
         "not_scored": [

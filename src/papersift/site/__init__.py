@@ -26,8 +26,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from papersift import __version__
 from papersift.atomic import Staging
-from papersift.render import money
-from papersift.text import xml_safe
+from papersift.health import read_status
+from papersift.render import money, when
+from papersift.text import script_assignment, xml_safe
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,10 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
         root="", latest=days[-1] if days else None, **context))
     writer.write("search.html", env.get_template("search.html.j2").render(root="", **context))
     writer.write("assets/search-index.js", _search_index(days))
-    for name in ("style.css", "search.js"):
+    status = read_status(out_dir)
+    writer.write("assets/status.js", script_assignment(
+        "PAPERSIFT_STATUS", json.dumps(status, ensure_ascii=False) if status else "null"))
+    for name in ("style.css", "search.js", "banner.js"):
         asset = resources.files("papersift.site").joinpath(f"assets/{name}")
         writer.write(f"assets/{name}", asset.read_text(encoding="utf-8"))
     recent = days[-FEED_DAYS:]
@@ -265,11 +269,8 @@ def _search_index(days: list[DayEntry]) -> str:
          "u": f"{day.path}#arxiv-{p['arxiv_id']}"}
         for day in days for p in day.papers
     ]
-    text = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
-    # Inert inside a script: no markup, no line separators that end a JS string.
-    text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-    return f"window.PAPERSIFT_INDEX = {text};\n"
+    return script_assignment("PAPERSIFT_INDEX",
+                             json.dumps(entries, ensure_ascii=False, separators=(",", ":")))
 
 
 def _months(days: list[DayEntry]) -> dict[str, MonthEntry]:
@@ -313,7 +314,9 @@ def site_environment() -> Environment:
                       autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = money
+    env.filters["when"] = when
     return env
+
 
 
 class _Writer:

@@ -114,7 +114,7 @@ def _from_rss(feeds: list[tuple[str, dt.date | None, list[Paper]]], day: dt.date
     papers = merge_listings(listing for _, _, listing in feeds)
     if not papers:
         raise NoAnnouncements(f"no arXiv announcements for {day} "
-                              "(weekend, holiday or empty feed); nothing written")
+                              "(weekend, holiday or empty feed); nothing written", day)
     if day < today - dt.timedelta(days=RSS_CURRENT_DAYS):
         log.warning("the RSS feed is dated %s, %d days ago: is arxiv.rss_url a stale copy?",
                     day, (today - day).days)
@@ -124,7 +124,8 @@ def _from_rss(feeds: list[tuple[str, dt.date | None, list[Paper]]], day: dt.date
 def _checked(fetched: FetchedDay, today: dt.date) -> FetchedDay:
     if not fetched.papers:
         raise NoAnnouncements(f"no arXiv announcements for {fetched.day} "
-                              "(weekend, holiday or empty listing); nothing written")
+                              "(weekend, holiday or empty listing); nothing written",
+                              fetched.day)
     check_day(fetched.day, today)
     _check_ids_fit_the_day(fetched)
     return fetched

@@ -1,0 +1,99 @@
+"""Run health: every morning ends in one of four outcomes, said in one line.
+
+``digest`` (written), ``partial`` (written, some papers not scored), ``no_announcements``
+(weekend or holiday: nothing to read, which is not a failure) and ``upstream_failure``
+(arXiv or the LLM unreachable: what failed and what was kept). The latest status is
+written to ``OUT/status.json`` and, for the site, ``OUT/site/assets/status.js`` (one
+small script every page loads, so a new morning rewrites one file, not every page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from papersift.atomic import Staging
+from papersift.models import NotScored, RunStatus
+from papersift.text import script_assignment
+
+STATUS_FILE = "status.json"
+SITE_STATUS_SCRIPT = "site/assets/status.js"
+
+
+def digest_status(day: dt.date, model: str, *, selected: int, total: int,
+                  not_scored: list[NotScored], scoring_failed: bool,
+                  finished_at: dt.datetime) -> RunStatus:
+    """The status of a run that wrote a digest."""
+    common = {"day": day, "finished_at": finished_at, "model": model, "selected": selected,
+              "total": total, "not_scored": len(not_scored)}
+    if scoring_failed:
+        why = not_scored[0].reason if not_scored else "no answer"
+        return RunStatus("upstream_failure", message=(
+            f"The scorer ({model}) could score none of the papers of {day} ({why}). "
+            f"All {total} papers are kept in the store and listed as not scored; "
+            "the next run retries them."), **common)
+    if not_scored:
+        return RunStatus("partial", message=(
+            f"Partial digest for {day}: {selected} papers selected; {len(not_scored)} of "
+            f"{total} could not be scored ({not_scored[0].reason}) and are listed; "
+            "the next run retries them."), **common)
+    return RunStatus("digest", message=(
+        f"Digest for {day}: {selected} of {total} papers selected by {model}."), **common)
+
+
+def no_announcements_status(day: dt.date | None, finished_at: dt.datetime) -> RunStatus:
+    """A day arXiv announced nothing: said plainly, never mistaken for a failure."""
+    when = f"{day} ({day:%A})" if day else "the latest day"
+    return RunStatus("no_announcements", day, finished_at,
+                     f"No arXiv announcements for {when}: a weekend, a holiday or an empty "
+                     "feed. Nothing to read today.")
+
+
+def upstream_failure_status(day: dt.date | None, error: str,
+                            finished_at: dt.datetime) -> RunStatus:
+    """arXiv (or another source) could not be read: nothing new was published."""
+    return RunStatus("upstream_failure", day, finished_at,
+                     f"arXiv could not be read: {error}. Nothing new was published; the "
+                     "archive and the store are as they were; the next run tries again.")
+
+
+def status_record(status: RunStatus) -> dict[str, Any]:
+    """The status as JSON fields (``status.json``, the digest's ``run.status``, pushes)."""
+    return {
+        "outcome": status.outcome,
+        "day": status.day.isoformat() if status.day else None,
+        "finished_at": status.finished_at.isoformat(timespec="seconds"),
+        "message": status.message,
+        "model": status.model,
+        "selected": status.selected,
+        "total": status.total,
+        "not_scored": status.not_scored,
+    }
+
+
+def stage_status(staging: Staging, out_dir: Path, status: RunStatus, *, site: bool) -> None:
+    """Stage ``OUT/status.json`` (and the site's status script) with the caller's files."""
+    record = status_record(status)
+    staging.write(out_dir / STATUS_FILE, json.dumps(record, indent=2) + "\n")
+    if site:
+        staging.write(out_dir / SITE_STATUS_SCRIPT, script_assignment(
+            "PAPERSIFT_STATUS", json.dumps(record, ensure_ascii=False)))
+
+
+def write_status(out_dir: Path, status: RunStatus, *, site: bool) -> None:
+    """Write the latest status now (a morning without a digest still says how it went).
+    The site's script is only written where a site already exists."""
+    with Staging() as staging:
+        stage_status(staging, out_dir, status, site=site and (out_dir / "site").is_dir())
+        staging.commit()
+
+
+def read_status(out_dir: Path) -> dict[str, Any] | None:
+    """The latest run's status record, or None when no run wrote one."""
+    try:
+        record = json.loads((out_dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None

@@ -1,0 +1,95 @@
+"""A whole morning: run the day, record how it went, push the result.
+
+``papersift run`` is this. Whatever happens upstream, the morning ends with a status
+(``OUT/status.json``, the site's banner) and, when configured, a push that says it: a
+weekend says "no announcements" (pushed only if ``notify.on_no_announcements``), an
+unreachable arXiv says so (``notify.on_failure``). Pushes come after the digest is
+published, so a failed push never costs the digest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from papersift.atomic import write_atomic
+from papersift.config import Config, Secrets
+from papersift.errors import NoAnnouncements, PapersiftError, SourceError
+from papersift.health import (
+    STATUS_FILE,
+    no_announcements_status,
+    upstream_failure_status,
+    write_status,
+)
+from papersift.models import RunStatus
+from papersift.notify import send_all, should_push, site_address
+from papersift.notify.push import Push, PushResult, status_push
+from papersift.pipeline import RunResult, run
+from papersift.progress import NULL_PROGRESS, Progress
+from papersift.redact import Redactor
+from papersift.render import digest_record
+
+
+@dataclass(frozen=True)
+class Morning:
+    """How the morning went: its status, the run (when a digest was written), the pushes,
+    and the upstream error (arXiv unreachable) the command reports."""
+
+    status: RunStatus
+    result: RunResult | None = None
+    pushes: list[PushResult] = field(default_factory=list)
+    error: PapersiftError | None = None
+
+    @property
+    def failed_pushes(self) -> list[PushResult]:
+        return [p for p in self.pushes if not p.ok]
+
+
+def run_morning(config: Config, *, day: dt.date | None = None, secrets: Secrets | None = None,
+                progress: Progress = NULL_PROGRESS) -> Morning:
+    """Run the day, write its status and send the pushes. Raises what a run raises,
+    except the two outcomes that are news rather than errors: no announcements, and a
+    source that cannot be read (returned in ``Morning.error`` after its status is out)."""
+    secrets = secrets or Secrets.from_env()
+    site = "site" in config.output.formats
+    now = dt.datetime.now(dt.UTC)
+    try:
+        result = run(config, day=day, secrets=secrets, progress=progress)
+    except NoAnnouncements as exc:
+        status = no_announcements_status(exc.day or day, now)
+        write_status(config.out_dir, status, site=site)
+        return Morning(status, pushes=_push(config, secrets, status, None))
+    except SourceError as exc:
+        redact = Redactor.from_environment(secrets.values())
+        status = redact.apply(upstream_failure_status(day, str(exc), now))
+        write_status(config.out_dir, status, site=site)
+        return Morning(status, pushes=_push(config, secrets, status, None), error=exc)
+    status = result.digest.status
+    assert status is not None  # the pipeline always sets it
+    pushes = _push(config, secrets, status, digest_record(result.digest))
+    return Morning(status, result, pushes)
+
+
+def _push(config: Config, secrets: Secrets, status: RunStatus,
+          record: dict | None) -> list[PushResult]:
+    if not should_push(status, config):
+        return []
+    site_url = site_address(config, secrets)
+    push = Push(record, site_url) if record is not None else status_push(status, site_url)
+    results = send_all(config, secrets, push)
+    if results:
+        record_pushes(config, results)
+    return results
+
+
+def record_pushes(config: Config, results: list[PushResult]) -> None:
+    """Add the pushes' outcome to ``OUT/status.json`` (what the morning delivered)."""
+    path = config.out_dir / STATUS_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    record["pushes"] = [{"channel": r.channel, "ok": r.ok, "detail": r.detail}
+                        for r in results]
+    write_atomic(path, json.dumps(record, indent=2) + "\n")
