@@ -127,7 +127,8 @@ def test_search_index_covers_the_archive(tmp_path):
     assert hit["u"] == f"2026-04/2026-04-13.html#arxiv-{first.arxiv_id}"
     scripts = Links()
     scripts.feed((tmp_path / "site" / "search.html").read_text())
-    assert scripts.scripts == ["assets/search-index.js", "assets/search.js"]
+    assert scripts.scripts == ["assets/status.js", "assets/banner.js",
+                               "assets/search-index.js", "assets/search.js"]
 
 
 def test_feeds_read_cleanly_overall_and_per_topic(tmp_path):
