@@ -495,7 +495,7 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -511,7 +511,7 @@ def smtp_server(folder: Path, security: str = "starttls") -> Iterator[Mailbox]:
     cert, key = self_signed_certificate(folder)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    box = Mailbox("127.0.0.1", _free_port(), cert, security)
+    box = Mailbox("127.0.0.1", free_port(), cert, security)
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):

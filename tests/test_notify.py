@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PICKS, SECRET_KEY, SMTP_PASSWORD, smtp_server, write_project
+from conftest import PICKS, SECRET_KEY, SMTP_PASSWORD, free_port, smtp_server, write_project
 from papersift.health import digest_status
 from papersift.models import Candidate, NotScored
 from papersift.publish import publish
@@ -281,3 +281,33 @@ def test_llm_unreachable_is_an_upstream_failure_in_status_and_push(tmp_path, arx
     assert "kept in the store" in status["message"]
     [post] = webhook.posts
     assert post["run"]["status"] == {k: v for k, v in status.items() if k != "pushes"}
+
+
+def test_a_server_without_login_is_one_attempt_not_four(tmp_path):
+    """Every SMTPException is an OSError: a protocol refusal must not be retried as a
+    network error."""
+    from aiosmtpd.controller import Controller
+
+    class Count:
+        connections = 0
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            Count.connections += 1
+            session.host_name = hostname
+            return responses
+
+    stored_digest(tmp_path, real_papers()[:1])
+    port = free_port()
+    controller = Controller(Count(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        project(tmp_path, f'[notify.email]\nhost = "127.0.0.1"\nport = {port}\n'
+                          'security = "none"\nusername = "bot"\nsender = "a@example.org"\n'
+                          'to = ["b@example.org"]')
+        result = papersift("notify", "--date", "2026-04-14", cwd=tmp_path,
+                           env_extra={"PAPERSIFT_SMTP_PASSWORD": "x" * 12})
+    finally:
+        controller.stop()
+    assert result.returncode == 4
+    assert "after 4 attempts" not in result.stderr
+    assert Count.connections == 1
