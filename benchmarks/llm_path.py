@@ -1,254 +1,205 @@
-"""The LLM path against the reference strategy: wall-clock, requests, prompt tokens.
+"""The LLM path against the reference as it really runs: wall-clock, requests, tokens, cost.
 
-    python benchmarks/llm_path.py --days ../shared/data/labelled-days \
-        --criteria ../shared/data/criteria/paper_topics.txt [--train-days DIR] [--latency 8]
+    python benchmarks/llm_path.py --days DIR --criteria FILE --train-days DIR
 
-On labelled real days, against a scripted OpenAI-compatible server on 127.0.0.1 that
-takes ``--latency`` seconds per request and scores as the reference did (its picks 9/9,
-the rest 3/4; its title pass keeps every pick and a fixed pseudo-random ``--title-keep``
-share of the other papers, by a hash of the id), runs both strategies through papersift's
-own pipeline:
+Both strategies talk to one scripted OpenAI-compatible server on 127.0.0.1 that answers
+as the reference's model did on these days (its picks 9/9, every other paper 3/4, with
+comments of ``--comment-chars`` for both) and takes, per request,
 
-(a) reference: one request at a time, title pass (32 titles a request), then abstracts in
-    batches of 16 (8 when few are left), no local prefilter. ``--reference-batching
-    scale-up`` instead grows both batch sizes with the day as the reference's code does
-    (size x ceil(log2(n / 32) + 1) for n > 32 papers);
-(b) papersift's defaults: the hybrid scorer (the local ranking, learned from the training
-    days' labels, sends its top 40% to the LLM, no title pass), 4 requests in flight.
-    ``--batch-sizes 8,16,32`` runs (b) once per abstract batch size, to choose it.
+    base + prompt_tokens / prefill_rate + completion_tokens / decode_rate  seconds
 
-Prompt tokens are counted the same way for both, by the server: characters of system +
-user message / 4. The server reports the system prompt as cached from the second request
-of a run on, as providers with prompt caching do. Without --train-days the days are split
-in time as in benchmarks/quality.py. The last line is one JSON object.
+of what it actually receives and returns (tokens = characters / 4), sleeping
+``--time-scale`` of that. The LLM phase of each run is scaled back by 1 / time-scale;
+papersift's local work (model load, embedding, learning, prefilter, rendering) is timed
+for real and added unscaled.
+
+(a) reference: ``reference_model.py`` (its batch rule, prompt sizes, title pass, 9-field
+    answers, one request at a time), validated first against the three recorded anchor
+    days (``--anchors``); its title pass keeps everything (``keep_all``, the closer to its
+    real use) unless ``--title-pass keep_half``;
+(b) papersift's defaults with a key: the hybrid scorer, its cut calibrated on the labels
+    of ``--train-days`` (a store primed as a few weeks of hybrid runs leave it), its
+    batches in flight at once. ``--variant abstract_batch_size=24`` also runs (b) with
+    other ``[llm]`` settings, to choose them.
+
+Ratios are reference / papersift over all days together. The last line is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import datetime as dt
 import json
-import math
-import re
 import shutil
-import statistics
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
+
+import reference_model
 from papersift.config import Secrets, parse_config
 from papersift.pipeline import run
 from papersift.scoring.interests import parse_interests
 from papersift.scoring.local import LocalScorer, LocalSettings, make_encoder
+from papersift.scoring.pricing import PriceTable
 from papersift.scoring.relevance import paper_text
 from papersift.sources.local import paper_from_record
 from papersift.store import Store
+from scripted_llm import ScriptedLLM, serve
 
-PAPER = re.compile(r'<paper id="([^"]+)">')
-
-
-class ScriptedModel:
-    """Counts what it is sent; answers like the reference model, after a delay."""
-
-    def __init__(self, picks: set[str], latency: float, title_keep: float):
-        self.picks, self.latency, self.title_keep = picks, latency, title_keep
-        self.lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        self.requests = 0
-        self.prompt_tokens = 0
-        self.abstract_ids: set[str] = set()
-        self.systems_seen: set[str] = set()
-
-    def answer(self, body: dict) -> dict:
-        system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
-        ids = PAPER.findall(user)
-        time.sleep(self.latency)
-        with self.lock:
-            self.requests += 1
-            prompt = (len(system) + len(user)) // 4
-            self.prompt_tokens += prompt
-            cached = len(system) // 4 if system in self.systems_seen else 0
-            self.systems_seen.add(system)
-            if "Titles of" in user:
-                text = json.dumps([i for i in ids if not self.title_keeps(i)])
-            else:
-                self.abstract_ids.update(ids)
-                text = "\n".join(json.dumps({
-                    "ARXIVID": i, "COMMENT": "scripted",
-                    "RELEVANCE": 9 if i in self.picks else 3,
-                    "NOVELTY": 9 if i in self.picks else 4}) for i in ids)
-        return {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": prompt, "completion_tokens": len(text) // 4,
-                          "total_tokens": prompt + len(text) // 4,
-                          "prompt_tokens_details": {"cached_tokens": cached}}}
-
-
-    def title_keeps(self, arxiv_id: str) -> bool:
-        return arxiv_id in self.picks or _fraction(arxiv_id) < self.title_keep
-
-
-def _fraction(arxiv_id: str) -> float:
-    """A stable pseudo-random number in [0, 1) for an id."""
-    return int(hashlib.sha256(arxiv_id.encode()).hexdigest()[:8], 16) / 16**8
-
-
-def scale_up(base: int, count: int, threshold: int = 32) -> int:
-    """The reference's adaptive batch size: larger batches for larger days."""
-    return base if count <= threshold else base * math.ceil(math.log2(count / threshold) + 1)
-
-
-def serve(model: ScriptedModel) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            payload = json.dumps(model.answer(body)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def config_text(folder: Path, day_file: Path, url: str, llm: dict, scorer: str) -> dict:
-    return {"arxiv": {"source": "file", "file": str(day_file)},
-            "output": {"dir": str(folder / "out"), "formats": ["json"]},
-            "prompts": {"interests": str(folder / "interests.md")},
-            "selection": {"relevance_cutoff": 8, "novelty_cutoff": 8},
-            "scoring": {"scorer": scorer},
-            "llm": {"base_url": url, "model": "gpt-5.4", "backoff_seconds": 0, **llm}}
-
-
-def strategies(args: argparse.Namespace, model: ScriptedModel, ids: list[str]
-               ) -> dict[str, tuple[str, dict]]:
-    """Name -> (scorer, llm settings) of each strategy measured on one day."""
-    if args.reference_batching == "scale-up":
-        surviving = sum(model.title_keeps(i) for i in ids)
-        reference = {"title_batch_size": scale_up(32, len(ids)),
-                     "abstract_batch_size": scale_up(16, surviving),
-                     "adaptive_batch_size": False}
-    else:
-        reference = {"title_batch_size": 32, "abstract_batch_size": 16,
-                     "adaptive_batch_size": True, "adaptive_threshold": 32}
-    runs = {"reference": ("llm", {"concurrency": 1, "title_pass": True, **reference})}
-    for size in args.batch_sizes:
-        name = "papersift" if size == args.batch_sizes[0] else f"papersift/{size}"
-        runs[name] = ("hybrid", {"abstract_batch_size": size} if size else {})
-    return runs
+MODEL = "gpt-5.4"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--days", type=Path, required=True)
-    parser.add_argument("--criteria", type=Path, required=True)
-    parser.add_argument("--train-days", type=Path)
-    parser.add_argument("--latency", type=float, default=8.0)
-    parser.add_argument("--title-keep", type=float, default=0.5,
-                        help="share of non-picks the scripted title pass keeps")
-    parser.add_argument("--reference-batching", choices=("fixed", "scale-up"),
-                        default="fixed")
-    parser.add_argument("--batch-sizes", default="0",
-                        help="papersift's abstract batch sizes to run, comma-separated "
-                             "(0 = its default); the first one is reported as papersift")
-    parser.add_argument("--limit-days", type=int, default=0, help="score only the first N")
-    args = parser.parse_args()
-    args.batch_sizes = [int(size) for size in args.batch_sizes.split(",")]
-
+    args = arguments()
     day_files = sorted(args.days.resolve().glob("*.jsonl"))
-    if args.train_days:
-        train_files = sorted(args.train_days.resolve().glob("*.jsonl"))
-    else:
+    train_files = sorted(args.train_days.resolve().glob("*.jsonl")) if args.train_days else []
+    if not args.train_days:  # a temporal split: the earlier half trains
         half = len(day_files) // 2
         train_files, day_files = day_files[:half], day_files[half:]
     if args.limit_days:
         day_files = day_files[:args.limit_days]
-    secrets = Secrets(openai_api_key="sk-benchmark", openai_base_url=None, s2_api_key=None)
+    llm = ScriptedLLM(args)
+    server, url = serve(llm)
+
+    print(f"latency model: {args.base_latency:g} s + prompt tokens / {args.prefill_rate:g} "
+          f"+ completion tokens / {args.decode_rate:g} per request, slept at x"
+          f"{args.time_scale:g}; comments of {args.comment_chars} characters")
+    validated, lines = reference_model.check_anchors(
+        args.anchors, args.anchor_days, lambda papers, picks, mode: reference(
+            llm, url, papers, picks, mode, sleep=False))
+    print("reference model against the recorded runs:", "passed" if validated else "FAILED")
+    print("\n".join(lines))
+
     primed = Path(tempfile.mkdtemp()) / "primed.sqlite"
     prime_store(primed, train_files)  # not timed: earlier days' work
-
     rows = []
     for day_file in day_files:
-        records = [json.loads(line) for line in day_file.read_text().splitlines() if line]
-        picks = {r["arxiv_id"] for r in records if r["selected"]}
-        model = ScriptedModel(picks, args.latency, args.title_keep)
-        server = serve(model)
-        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-        row = {"day": day_file.stem, "papers": len(records), "picks": len(picks), "runs": {}}
-        for name, (scorer, llm) in strategies(args, model,
-                                              [r["arxiv_id"] for r in records]).items():
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = Path(tmp)
-                (folder / "interests.md").write_text(args.criteria.read_text())
-                if scorer == "hybrid":
-                    (folder / "out").mkdir()
-                    shutil.copyfile(primed, folder / "out" / "papersift.sqlite")
-                config = parse_config(config_text(folder, day_file, url, llm, scorer),
-                                      folder / "papersift.toml")
-                model.reset()
-                started = time.perf_counter()
-                result = run(config, secrets=secrets)
-                row["runs"][name] = {
-                    "seconds": time.perf_counter() - started,
-                    "requests": model.requests,
-                    "prompt_tokens": model.prompt_tokens,
-                    "cached_tokens": result.run_usage.cached_tokens,
-                    "picks_reaching_llm": len(picks & model.abstract_ids) / len(picks),
-                    "selected": len(result.digest.selected),
-                }
-        server.shutdown()
+        papers = [json.loads(line) for line in day_file.read_text().splitlines() if line]
+        picks = {p["arxiv_id"] for p in papers if p["selected"]}
+        row = {"day": day_file.stem, "papers": len(papers), "picks": len(picks), "runs": {}}
+        row["runs"]["reference"] = reference(llm, url, papers, picks, args.title_pass,
+                                             sleep=True)
+        for name, settings in args.variants.items():
+            row["runs"][name] = papersift(llm, url, args, day_file, primed, picks, settings)
         rows.append(row)
-        report(row)
+        report_day(row)
+    server.shutdown()
+    summary = overall(rows, validated, args)
+    print(json.dumps(summary))
 
-    def mean_ratio(key: str, name: str) -> float:
-        return statistics.mean(r["runs"]["reference"][key] / r["runs"][name][key]
-                               for r in rows)
 
-    if len(args.batch_sizes) > 1:
-        print("\nabstract batch size (mean over days): wall-clock speedup, prompt tokens "
-              "fewer, requests")
-        for name in rows[0]["runs"]:
-            if name.startswith("papersift"):
-                requests = statistics.mean(r["runs"][name]["requests"] for r in rows)
-                print(f"  {name:<14} {mean_ratio('seconds', name):5.2f}x  "
-                      f"{mean_ratio('prompt_tokens', name):5.2f}x  {requests:6.1f}")
-    speedup = mean_ratio("seconds", "papersift")
-    token_ratio = mean_ratio("prompt_tokens", "papersift")
-    reaching = statistics.mean(r["runs"]["papersift"]["picks_reaching_llm"] for r in rows)
-    cached = sum(r["runs"]["papersift"]["cached_tokens"] for r in rows) / sum(
-        r["runs"]["papersift"]["prompt_tokens"] for r in rows)
-    print(f"\noverall ({len(rows)} days, latency {args.latency} s, title pass keeps "
-          f"{args.title_keep:.0%} of non-picks, reference batching {args.reference_batching})"
-          f": speedup {speedup:.1f}x, prompt tokens {token_ratio:.1f}x fewer "
-          f"({cached:.0%} of papersift's cached), picks reaching the LLM {reaching:.3f}")
-    print(json.dumps({"speedup": round(speedup, 2), "prompt_token_ratio": round(token_ratio, 2),
-                      "picks_reaching_llm": round(reaching, 4),
-                      "cached_share_papersift": round(cached, 3),
-                      "latency_seconds": args.latency, "title_keep": args.title_keep,
-                      "reference_batching": args.reference_batching, "days": len(rows)}))
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--days", type=Path, required=True, help="labelled days to score")
+    parser.add_argument("--criteria", type=Path, required=True, help="the interests text")
+    parser.add_argument("--train-days", type=Path,
+                        help="labelled days the store learns from (default: the earlier "
+                             "half of --days)")
+    parser.add_argument("--anchors", type=Path, default=SHARED / "anchors")
+    parser.add_argument("--anchor-days", type=Path, default=SHARED / "data" / "labelled-days")
+    parser.add_argument("--base-latency", type=float, default=1.0)
+    parser.add_argument("--prefill-rate", type=float, default=5000.0, help="tokens/s")
+    parser.add_argument("--decode-rate", type=float, default=60.0, help="tokens/s")
+    parser.add_argument("--time-scale", type=float, default=0.05,
+                        help="share of each modelled latency the server really sleeps")
+    parser.add_argument("--comment-chars", type=int, default=140,
+                        help="length of every scripted comment (the reference's real "
+                             "comments on the labelled days average 142)")
+    parser.add_argument("--title-pass", choices=("keep_all", "keep_half"), default="keep_all")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="also run papersift with these [llm] settings, e.g. "
+                             "'abstract_batch_size=24,max_abstract_chars=1500' (repeatable)")
+    parser.add_argument("--limit-days", type=int, default=0, help="score only the first N")
+    args = parser.parse_args()
+    args.variants = {"papersift": {}}
+    for variant in args.variant:
+        args.variants[f"papersift[{variant}]"] = {
+            key.strip(): json.loads(value) for key, value in
+            (item.split("=", 1) for item in variant.split(","))}
+    return args
+
+
+# -- the two strategies ---------------------------------------------------------------------
+
+def reference(llm: ScriptedLLM, url: str, papers: list[dict], picks: set[str], mode: str,
+              *, sleep: bool) -> dict | reference_model.ReferenceRun:
+    """The modelled reference over one day, one request at a time."""
+    llm.start(picks, title_mode=mode, sleep=sleep)
+    with httpx.Client(timeout=None) as client:
+        def send(system: str, user: str) -> tuple[str, int, int]:
+            body = {"model": MODEL, "messages": [{"role": "system", "content": system},
+                                                 {"role": "user", "content": user}]}
+            answer = client.post(f"{url}/chat/completions", json=body).json()
+            usage = answer["usage"]
+            return (answer["choices"][0]["message"]["content"], usage["prompt_tokens"],
+                    usage["completion_tokens"])
+
+        result = reference_model.run_reference(papers, send)
+    if not sleep:
+        return result
+    phase = llm.finish()
+    return measured(phase, phase.modelled_seconds, len(papers), picks,
+                    picks & result.read_ids, len(result.read_ids))
+
+
+def papersift(llm: ScriptedLLM, url: str, args: argparse.Namespace, day_file: Path,
+              primed: Path, picks: set[str], settings: dict) -> dict:
+    """papersift's defaults with a key (hybrid), from a copy of the primed store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "interests.md").write_text(args.criteria.read_text())
+        (folder / "out").mkdir()
+        shutil.copyfile(primed, folder / "out" / "papersift.sqlite")
+        llm_settings = {"base_url": url, "model": MODEL, "backoff_seconds": 0, **settings}
+        config = parse_config({
+            "arxiv": {"source": "file", "file": str(day_file)},
+            "output": {"dir": str(folder / "out"), "formats": ["json"]},
+            "prompts": {"interests": str(folder / "interests.md")},
+            "scoring": {"scorer": "hybrid"}, "llm": llm_settings,
+        }, folder / "papersift.toml")
+        secrets = Secrets(openai_api_key="sk-benchmark", openai_base_url=None, s2_api_key=None)
+        llm.start(picks, title_mode="keep_all", sleep=True)
+        started = time.perf_counter()
+        result = run(config, secrets=secrets)
+        wall = time.perf_counter() - started
+    phase = llm.finish()
+    local_seconds = wall - phase.real_seconds
+    row = measured(phase, local_seconds + phase.scaled_back(args.time_scale),
+                   result.digest.total, picks, picks & phase.abstract_ids,
+                   len(phase.abstract_ids))
+    row["local_seconds"] = local_seconds
+    row["selected"] = len(result.digest.selected)
+    return row
+
+
+def measured(phase: object, seconds: float, papers: int, picks: set[str],
+             picks_read: set[str], papers_read: int) -> dict:
+    prices = PriceTable()
+    usage = prices.usage(MODEL, phase.prompt_tokens, phase.cached_tokens,
+                         phase.completion_tokens)
+    return {"seconds": seconds, "requests": phase.requests,
+            "prompt_tokens": phase.prompt_tokens, "cached_tokens": phase.cached_tokens,
+            "completion_tokens": phase.completion_tokens, "cost": usage.total_cost or 0.0,
+            "max_in_flight": phase.max_in_flight,
+            "share_to_llm": papers_read / max(1, papers), "papers_to_llm": papers_read,
+            "picks_reaching_llm": len(picks_read) / max(1, len(picks)),
+            "picks_read": len(picks_read)}
 
 
 def prime_store(path: Path, train_files: list[Path]) -> None:
-    """Earlier days' LLM judgments and embeddings, as a user's store holds them after a few
-    weeks of hybrid runs (each day's run embedded that day's papers)."""
+    """The store a user has after the training days' hybrid runs: the days' papers and
+    announcements, the LLM's judgments as labels, and the papers' embeddings."""
     keys, texts = [], []
     with Store(path) as store:
         for train_file in train_files:
-            for line in train_file.read_text().splitlines():
-                record = json.loads(line)
-                paper = paper_from_record(record)
+            records = [json.loads(line) for line in train_file.read_text().splitlines() if line]
+            papers = [paper_from_record(record) for record in records]
+            store.save_day(_day(train_file), papers)
+            for record, paper in zip(records, papers, strict=True):
                 store.add_label(paper.arxiv_id, "llm-history", bool(record["selected"]),
                                 title=paper.title, abstract=paper.abstract)
                 keys.append(paper.arxiv_id)
@@ -258,19 +209,71 @@ def prime_store(path: Path, train_files: list[Path]) -> None:
         scorer.vectors(keys, texts)
 
 
-def report(row: dict) -> None:
-    runs = row["runs"]
-    ref = runs["reference"]
-    print(f"{row['day']}: {row['papers']} papers, {row['picks']} picks")
-    for name, m in runs.items():
-        print(f"  {name:<14} {m['seconds']:7.1f} s  {m['requests']:4d} requests  "
-              f"{m['prompt_tokens']:7d} prompt tokens ({m['cached_tokens']} cached)  "
-              f"picks reaching the LLM {m['picks_reaching_llm']:.3f}  selected {m['selected']}")
-    for name, m in runs.items():
+def _day(path: Path) -> dt.date:
+    return dt.date.fromisoformat(path.stem)
+
+
+# -- reporting -------------------------------------------------------------------------------
+
+def report_day(row: dict) -> None:
+    print(f"\n{row['day']}: {row['papers']} papers, {row['picks']} picks")
+    for name, m in row["runs"].items():
+        local = f" (local {m['local_seconds']:.1f} s)" if "local_seconds" in m else ""
+        print(f"  {name:<13} {m['seconds']:7.1f} s{local:<15} {m['requests']:3d} requests "
+              f"(<= {m['max_in_flight']} in flight)  prompt {m['prompt_tokens']:7d}  "
+              f"completion {m['completion_tokens']:6d}  ${m['cost']:.3f}  papers to LLM "
+              f"{m['share_to_llm']:.0%}  picks {m['picks_read']}/{row['picks']}")
+    ref = row["runs"]["reference"]
+    for name, m in row["runs"].items():
         if name != "reference":
-            print(f"  ratio {name:<8} {ref['seconds'] / m['seconds']:7.1f}x  "
-                  f"{ref['requests'] / max(1, m['requests']):4.1f}x requests  "
-                  f"{ref['prompt_tokens'] / m['prompt_tokens']:.1f}x prompt tokens")
+            print(f"  {name}: {ref['seconds'] / m['seconds']:.1f}x faster, "
+                  f"{ref['prompt_tokens'] / m['prompt_tokens']:.2f}x fewer prompt tokens, "
+                  f"{ref['cost'] / m['cost']:.2f}x cheaper")
+
+
+def overall(rows: list[dict], validated: bool, args: argparse.Namespace) -> dict:
+    def total(name: str, key: str) -> float:
+        return sum(r["runs"][name][key] for r in rows)
+
+    def ratio(key: str, name: str = "papersift") -> float:
+        return total("reference", key) / total(name, key)
+
+    picks = sum(r["picks"] for r in rows)
+    papers = sum(r["papers"] for r in rows)
+    if len(args.variants) > 1:
+        print("\nvariants (all days): speedup, fewer prompt tokens, requests")
+        for name in rows[0]["runs"]:
+            if name.startswith("papersift"):
+                print(f"  {name:<50} {ratio('seconds', name):5.2f}x  "
+                      f"{ratio('prompt_tokens', name):5.2f}x  {total(name, 'requests'):5.0f}")
+    slowest = min(r["runs"]["reference"]["seconds"] / r["runs"]["papersift"]["seconds"]
+                  for r in rows)
+    summary = {
+        "speedup": round(ratio("seconds"), 2),
+        "prompt_token_ratio": round(ratio("prompt_tokens"), 3),
+        "picks_reaching_llm": round(total("papersift", "picks_read") / picks, 4),
+        "share_to_llm": round(total("papersift", "papers_to_llm") / papers, 4),
+        "reference_validated": validated,
+        "completion_token_ratio": round(ratio("completion_tokens"), 3),
+        "cost_ratio": round(ratio("cost"), 3),
+        "cost_reference": round(total("reference", "cost"), 3),
+        "cost_papersift": round(total("papersift", "cost"), 3),
+        "seconds_reference": round(total("reference", "seconds"), 1),
+        "seconds_papersift": round(total("papersift", "seconds"), 1),
+        "local_seconds_papersift": round(total("papersift", "local_seconds"), 1),
+        "slowest_day_speedup": round(slowest, 2),
+        "days": len(rows), "papers": papers, "picks": picks,
+        "title_pass": args.title_pass, "time_scale": args.time_scale,
+        "latency_model": [args.base_latency, args.prefill_rate, args.decode_rate],
+    }
+    print(f"\noverall ({len(rows)} days, {papers} papers, {picks} picks; reference title "
+          f"pass {args.title_pass}): {summary['speedup']}x faster, "
+          f"{summary['prompt_token_ratio']}x fewer prompt tokens, "
+          f"{summary['cost_ratio']}x cheaper (${summary['cost_reference']} vs "
+          f"${summary['cost_papersift']} at {MODEL} prices); papersift sent "
+          f"{summary['share_to_llm']:.0%} of the papers and {summary['picks_reaching_llm']:.1%} "
+          f"of the picks to the LLM; reference model validated: {validated}")
+    return summary
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import numpy as np
 from papersift.config import LocalConfig
 from papersift.scoring.encoders import SentenceEncoder, TfidfEncoder
 from papersift.scoring.interests import parse_interests
-from papersift.scoring.learn import blend, fit
+from papersift.scoring.learn import TrainingSet, fit
 from papersift.scoring.relevance import InterestVectors, ZeroShotParams, paper_text, zero_shot
 
 
@@ -137,13 +137,15 @@ def main() -> None:
     zero_mean = report("zero-shot (all-MiniLM-L6-v2 embeddings)", zero)
 
     labels = np.concatenate([d.labels for d in train_days])
-    model = fit(np.vstack([d.vectors for d in train_days]), labels)
+    model = fit(TrainingSet(
+        np.vstack([d.vectors for d in train_days]), [t for d in train_days for t in d.texts],
+        labels, np.concatenate([np.full(len(d.texts), i) for i, d in enumerate(train_days)])))
     learned = {}
     for day in scored_days:
-        ranking = blend(model, day.vectors, zero_shot(day.vectors, vectors).score)
-        learned[day.name] = metrics(ranking, day.labels)
-    learned_mean = report(f"learned (logistic regression on {len(labels)} labelled papers "
-                          f"of {len(train_days)} earlier days)", learned)
+        learned[day.name] = metrics(model.decision(day.vectors, day.texts), day.labels)
+    learned_mean = report(f"learned (embeddings + TF-IDF, logistic regressions on "
+                          f"{len(labels)} labelled papers of {len(train_days)} earlier days)",
+                          learned)
 
     lexical = {}
     for day in scored_days:

@@ -111,7 +111,8 @@ def test_version_and_help(tmp_path):
 def test_a_killed_run_resumes_without_paying_twice(tmp_path, arxiv, llm):
     """SIGKILL mid-run: what was scored stays scored, the rerun sends only the rest."""
     llm.latency = 0.1
-    write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
+    write_project(tmp_path, arxiv=arxiv, llm=llm,
+                  extra="[llm]\ntitle_pass = false\nconcurrency = 4\n")
     process = run_in_background(tmp_path, llm, until_requests=10)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)

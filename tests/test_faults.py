@@ -92,7 +92,7 @@ def test_a_retry_after_of_an_hour_is_not_waited_for(tmp_path, arxiv, llm):
     assert {n.reason for n in result.digest.not_scored} == {
         "request failed: HTTP 429 (rate limited); the server asks to wait 3600 s "
         "(Retry-After), more than the 60 s papersift waits; unscored after 2 rounds"}
-    assert len(llm.requests) == 11 + 21  # one attempt per batch and round (64, then 32)
+    assert len(llm.requests) == 34 + 67  # one attempt per batch and round (20, then 10)
 
 
 def test_the_run_stops_sending_at_its_time_limit(tmp_path, arxiv, llm):

@@ -357,6 +357,16 @@ def test_several_batches_are_in_flight_within_the_concurrency_limit(tmp_path, ar
     assert [s.paper.arxiv_id for s in result.digest.selected] == expected_order()
 
 
+def test_by_default_all_of_a_days_batches_are_in_flight_at_once(tmp_path, arxiv, llm):
+    llm.latency = 0.5  # an answer takes a while: waiting for a slot would show
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm,
+                           extra="[llm]\ntitle_pass = false\nabstract_batch_size = 32\n")
+    result = run_day(config)
+    assert len(llm.requests) == 21  # 663 papers in batches of at most 32
+    assert llm.most_in_flight == 21
+    assert [s.paper.arxiv_id for s in result.digest.selected] == expected_order()
+
+
 # -- what a planted bug must not get past -------------------------------------------------
 
 def test_editing_the_interests_scores_every_abstract_again(tmp_path, arxiv, llm):
@@ -412,3 +422,15 @@ def test_a_hostile_comment_is_inert_on_the_site_and_in_markdown(tmp_path, arxiv,
     assert "<script>window.pwned" not in page and "<img src=x" not in page
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
     assert "<script>" not in digest_text(tmp_path)
+
+
+def test_long_abstracts_reach_the_llm_cut_at_a_sentence_end(tmp_path, arxiv, llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[llm]\ntitle_pass = false\n")
+    run_day(config)
+    abstracts = [a for r in llm.requests for a in re.findall(
+        r"^Abstract: (.*)$", r.body["messages"][-1]["content"], flags=re.MULTILINE)]
+    assert len(abstracts) == 663
+    cut = [a for a in abstracts if a.endswith(" …")]
+    assert len(cut) > 300  # most arXiv abstracts are longer than 1000 characters
+    assert all(len(a) <= 1000 + 2 for a in abstracts)
+    assert sum(a.endswith(". …") for a in cut) > 0.9 * len(cut)  # whole sentences

@@ -112,7 +112,7 @@ class LLMConfig(_Section):
     base_url: Url | None = None
     title_pass: bool = True
     title_batch_size: PositiveInt = 32
-    abstract_batch_size: PositiveInt = 64
+    abstract_batch_size: PositiveInt = 20
     adaptive_batch_size: bool = True
     adaptive_threshold: PositiveInt = 32
     retries: Annotated[int, Field(ge=0, le=20)] = 3
@@ -123,15 +123,20 @@ class LLMConfig(_Section):
     max_backoff_seconds: Pause = 60.0
     requests_per_minute: Annotated[int, Field(ge=0)] = 0
     tokens_per_minute: Annotated[int, Field(ge=0)] = 0
-    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 32
     timeout_seconds: Seconds = 120.0  # one request, from sending to its last byte
     # The LLM's share of a run; then no request starts and the rest are "not scored".
     max_seconds_per_run: Seconds = 3600.0
     temperature: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
-    max_abstract_chars: Annotated[int, Field(ge=200)] = 2500
+    max_abstract_chars: Annotated[int, Field(ge=200)] = 1000
     include_authors: bool = False
     structured_output: Literal["off", "json_schema", "json_object"] = "off"
+    # OpenAI's Batch API: half the price; the run waits (polling from batch_poll_seconds,
+    # growing) up to batch_wait_seconds, and a later run collects a batch still pending.
+    batch_api: bool = False
+    batch_wait_seconds: Seconds = 1800.0
+    batch_poll_seconds: Pause = 10.0
     # Per-run spending limits (0 = none): once reached, no more requests are sent and the
     # papers left are listed under "Not scored (budget)".
     max_tokens_per_run: Annotated[int, Field(ge=0)] = 0
@@ -141,8 +146,11 @@ class LLMConfig(_Section):
 class ScoringConfig(_Section):
     # auto: the LLM when OPENAI_API_KEY / a base URL is set, else the local scorer.
     scorer: Literal["auto", "local", "llm", "hybrid"] = "auto"
-    # hybrid: share of the day's papers, best first by the local scorer, sent to the LLM.
-    hybrid_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.4
+    # hybrid: the local ranking sends the LLM every paper above a cut calibrated on the
+    # store's labelled days to keep this share of the papers the LLM would pick ...
+    hybrid_recall: Annotated[float, Field(ge=0.5, lt=1, allow_inf_nan=False)] = 0.99
+    # ... or, until the store holds enough labelled days, this share of the day, best first.
+    hybrid_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
 
 
 class LocalConfig(_Section):

@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from papersift.authors import SemanticScholar, attach_authors
@@ -162,7 +162,10 @@ def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
     def factory(store: Store, run_id: int, day: dt.date) -> Scorer:
         local = llm = None
         if encoder is not None:
-            local = LocalScorer(interests, encoder, store, _local_settings(config), day=day,
+            settings = _local_settings(config)
+            if kind == "hybrid":
+                settings = replace(settings, prefilter_recall=config.scoring.hybrid_recall)
+            local = LocalScorer(interests, encoder, store, settings, day=day,
                                 progress=progress)
         if use_llm:
             llm_config = config.llm

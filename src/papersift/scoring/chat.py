@@ -125,8 +125,9 @@ class AsyncChat:
             self.recent_tokens.append((time.monotonic(), answer.usage.total_tokens))
             return answer
 
-    def _arguments(self, system: str, user: str,
-                   response_format: dict[str, Any] | None = None) -> dict[str, Any]:
+    def body(self, system: str, user: str,
+             response_format: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The request body of one chat completion (also a Batch API line's body)."""
         extra: dict[str, Any] = {}
         if response_format is not None:
             extra["response_format"] = response_format
@@ -143,7 +144,7 @@ class AsyncChat:
         await self._wait_for_rate(estimate=(len(system) + len(user)) // 4)
         try:
             return await self.client.chat.completions.create(
-                **self._arguments(system, user, response_format))
+                **self.body(system, user, response_format))
         except openai.OpenAIError as exc:
             raise self._classified(exc) from None
 
@@ -175,9 +176,9 @@ class AsyncChat:
 
     def _answer(self, response: Any) -> Answer:
         usage = getattr(response, "usage", None)
-        prompt = _count(getattr(usage, "prompt_tokens", 0))
-        completion = _count(getattr(usage, "completion_tokens", 0))
-        cached = _count(getattr(getattr(usage, "prompt_tokens_details", None),
+        prompt = token_count(getattr(usage, "prompt_tokens", 0))
+        completion = token_count(getattr(usage, "completion_tokens", 0))
+        cached = token_count(getattr(getattr(usage, "prompt_tokens_details", None),
                                 "cached_tokens", 0))
         choices = getattr(response, "choices", None) or []
         text = (getattr(choices[0].message, "content", None) or "") if choices else ""
@@ -206,7 +207,7 @@ class AsyncChat:
             self.next_start = time.monotonic() + self.interval
 
 
-def _count(value: Any) -> int:
+def token_count(value: Any) -> int:
     """A token count from a server's usage block (anything else counts as 0)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 

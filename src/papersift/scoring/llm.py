@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from typing import Any
 
 import openai
 
@@ -23,6 +23,7 @@ from papersift.config import LLMConfig
 from papersift.models import Candidate, Filtered, NotScored, Scored, ScoringOutcome, Usage
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.scoring.answer_schema import response_format
+from papersift.scoring.batch_api import BatchRunner, StillPending, request_id
 from papersift.scoring.chat import Answer, AsyncChat, RequestFailed, make_async_client
 from papersift.scoring.guard import (
     Guard,
@@ -32,6 +33,16 @@ from papersift.scoring.guard import (
     percentiles,
 )
 from papersift.scoring.interests import parse_interests
+from papersift.scoring.limits import (
+    BATCH_REASON,
+    BUDGET_REASON,
+    TIME_REASON,
+    BatchScores,
+    OverBudget,
+    OverTime,
+    reason_for,
+    sum_costs,
+)
 from papersift.scoring.parse import parse_id_list, parse_scores
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import INJECTION_NOTE, PromptSet, addresses_the_model
@@ -40,54 +51,13 @@ from papersift.store import CachedScore, Store
 __all__ = ["BUDGET_REASON", "LLMScorer", "OverBudget", "RequestFailed", "make_async_client"]
 log = logging.getLogger(__name__)
 TITLE_FILTER_REASON = "title pass: certainly irrelevant"
-BUDGET_REASON = "budget"
-TIME_REASON = "time limit"
 COMPLETION_TOKENS_PER_PAPER = 80  # an answer line: id, a one-sentence comment, two scores
-
-
-class OverBudget(Exception):
-    """The run reached its token or cost limit: no further request is sent."""
-
-
-class OverTime(Exception):
-    """The run reached ``llm.max_seconds_per_run``: no further request is sent."""
-
-
-Stopped = RequestFailed | OverBudget | OverTime
-
-
-@dataclass
-class _Scores:
-    """What one batch (and the halves it was split into) came to."""
-
-    scores: dict[str, CachedScore] = field(default_factory=dict)
-    reasons: dict[str, str] = field(default_factory=dict)  # unscored id -> why
-    stopped: bool = False  # a run limit was reached: later rounds send nothing
-
-    def merge(self, other: _Scores) -> _Scores:
-        self.scores.update(other.scores)
-        self.reasons.update(other.reasons)
-        self.stopped |= other.stopped
-        return self
 
 
 def _noted(candidate: Candidate, comment: str) -> str:
     if addresses_the_model(candidate.paper):
         return f"{comment} ({INJECTION_NOTE})" if comment else INJECTION_NOTE
     return comment
-
-
-def _reason(exc: Stopped) -> str:
-    if isinstance(exc, OverBudget):
-        return f"{BUDGET_REASON}: {exc}"
-    if isinstance(exc, OverTime):
-        return f"{TIME_REASON}: {exc}"
-    return f"request failed: {exc}"
-
-
-def _sum_costs(*usages: Usage) -> float | None:
-    costs = [u.total_cost for u in usages]
-    return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
 
 
 class LLMScorer:
@@ -223,8 +193,8 @@ class LLMScorer:
     # -- abstract scoring -----------------------------------------------------------------
 
     async def _abstract_pass(self, todo: list[Candidate], fingerprint: str, *,
-                             batch_size: int | None = None) -> _Scores:
-        result = _Scores()
+                             batch_size: int | None = None) -> BatchScores:
+        result = BatchScores()
         remaining = list(todo)
         size = batch_size or self._first_batch_size(len(remaining))
         rounds = 1 + self.config.retries
@@ -236,8 +206,11 @@ class LLMScorer:
                 log.info("round %d: %d papers unanswered, retrying in batches of %d",
                          round_number, len(remaining), size)
             batches = interleaved_batches(remaining, size, self.guard.standing)
-            for done in asyncio.as_completed([self._score_batch(b, fingerprint, suspect=False)
-                                              for b in batches]):
+            if self.config.batch_api and round_number == 1 and batch_size is None:
+                parts = [self._score_by_batch_api(batches, fingerprint)]
+            else:
+                parts = [self._score_batch(b, fingerprint, suspect=False) for b in batches]
+            for done in asyncio.as_completed(parts):
                 part = await done
                 result.merge(part)
                 self.progress.advance(task, len(part.scores))
@@ -249,27 +222,34 @@ class LLMScorer:
             result.reasons.pop(aid, None)
         rounds_text = f"{rounds} round{'s' * (rounds > 1)}"
         result.reasons = {
-            aid: why if why.startswith((BUDGET_REASON, TIME_REASON))
+            aid: why if why.startswith((BUDGET_REASON, TIME_REASON, BATCH_REASON))
             else f"{why}; unscored after {rounds_text}"
             for aid, why in result.reasons.items()}
         return result
 
     async def _score_batch(self, batch: list[Candidate], fingerprint: str, *,
-                           suspect: bool) -> _Scores:
+                           suspect: bool) -> BatchScores:
         """Scores for a batch; an answer that moved papers in bulk is replaced by the
         answers for its halves (recursively), so only a lone paper can move itself."""
         ids = [c.paper.arxiv_id for c in batch]
         try:
             answer = await self._ask("abstract", batch)
         except (RequestFailed, OverBudget, OverTime) as exc:
-            return _Scores(reasons=dict.fromkeys(ids, _reason(exc)),
+            return BatchScores(reasons=dict.fromkeys(ids, reason_for(exc)),
                            stopped=not isinstance(exc, RequestFailed))
+        return await self._accept(batch, answer, fingerprint, suspect=suspect)
+
+    async def _accept(self, batch: list[Candidate], answer: Answer, fingerprint: str, *,
+                      suspect: bool) -> BatchScores:
+        """Commit an answer's scores, unless it moved papers in bulk (then its halves are
+        asked again)."""
+        ids = [c.paper.arxiv_id for c in batch]
         parsed = parse_scores(answer.text, ids)
         relevance = {aid: p.relevance for aid, p in parsed.items()}
         if len(batch) > 1 and self.guard.scores_moved(relevance, suspect=suspect):
             log.warning("an answer scored %d papers far from the local ranking; scoring "
                         "its batch again in halves (possible prompt injection)", len(batch))
-            result = _Scores()
+            result = BatchScores()
             for part in await asyncio.gather(*(
                     self._score_batch(half, fingerprint, suspect=True)
                     for half in halves(batch, self.guard.standing))):
@@ -280,7 +260,7 @@ class LLMScorer:
         self.store.save_scores(self.model, fingerprint, fresh)
         missing = ("no valid score in the model's answer" if answer.text.strip()
                    else "the model's answer was empty")
-        return _Scores(fresh, {aid: missing for aid in ids if aid not in fresh})
+        return BatchScores(fresh, {aid: missing for aid in ids if aid not in fresh})
 
     def _first_batch_size(self, count: int) -> int:
         size = self.config.abstract_batch_size
@@ -295,14 +275,8 @@ class LLMScorer:
         """One request for ``stage`` (``title`` or ``abstract``), within the run's limits;
         its usage is recorded as it arrives, whatever the answer holds."""
         assert self.chat is not None
-        papers = [c.paper for c in batch]
-        system, user = ((self.prompts.title_system(), self.prompts.title_user(papers))
-                        if stage == "title" else
-                        (self.prompts.scoring_system(), self.prompts.scoring_user(papers)))
-        answer_format = response_format(self.config.structured_output, stage,
-                                        [p.arxiv_id for p in papers])
-        estimate = self.prices.usage(self.model, (len(system) + len(user)) // 4, 0,
-                                     COMPLETION_TOKENS_PER_PAPER * len(batch))
+        system, user, answer_format = self._request(stage, batch)
+        estimate = self._estimate(system, user, len(batch))
         reserved = False
 
         def reserve() -> None:
@@ -328,6 +302,69 @@ class LLMScorer:
         self.store.record_request(self.run_id, stage, answer.usage)
         return answer
 
+    def _request(self, stage: str, batch: list[Candidate]
+                 ) -> tuple[str, str, dict[str, Any] | None]:
+        """The system and user messages and the answer format of a request."""
+        papers = [c.paper for c in batch]
+        system, user = ((self.prompts.title_system(), self.prompts.title_user(papers))
+                        if stage == "title" else
+                        (self.prompts.scoring_system(), self.prompts.scoring_user(papers)))
+        return system, user, response_format(self.config.structured_output, stage,
+                                             [p.arxiv_id for p in papers])
+
+    def _estimate(self, system: str, user: str, papers: int) -> Usage:
+        return self.prices.usage(self.model, (len(system) + len(user)) // 4, 0,
+                                 COMPLETION_TOKENS_PER_PAPER * papers)
+
+    async def _score_by_batch_api(self, batches: list[list[Candidate]], fingerprint: str
+                                  ) -> BatchScores:
+        """Round one through the provider's Batch API (half price): submit (or resume)
+        every request, wait within the limits, accept the answers as they come back."""
+        assert self.chat is not None
+        bodies: dict[str, dict[str, Any]] = {}
+        by_request: dict[str, list[Candidate]] = {}
+        result = BatchScores()
+        for batch in batches:
+            system, user, answer_format = self._request("abstract", batch)
+            try:
+                self._check_budget(self._estimate(system, user, len(batch)))
+            except OverBudget as exc:
+                result.merge(BatchScores(reasons=dict.fromkeys(
+                    [c.paper.arxiv_id for c in batch], reason_for(exc)), stopped=True))
+                continue
+            self.reserved.add(self._estimate(system, user, len(batch)))
+            body = self.chat.body(system, user, answer_format)
+            bodies[request_id(body)] = body
+            by_request[request_id(body)] = batch
+        runner = BatchRunner(self.chat.client, self.store, self.prices, self.model,
+                             wait_seconds=self.config.batch_wait_seconds,
+                             poll_seconds=self.config.batch_poll_seconds)
+        try:
+            answers = await runner.answers(bodies, self.ends_at)
+        except StillPending as exc:
+            ids = [c.paper.arxiv_id for batch in by_request.values() for c in batch]
+            return result.merge(BatchScores(reasons=dict.fromkeys(
+                ids, f"{BATCH_REASON}: {exc} had not ended; run again to collect it "
+                     "(it is paid for once)"), stopped=True))
+        except openai.OpenAIError as exc:  # no Batch API here: the rounds go one by one
+            log.warning("the Batch API failed (%s); sending the requests one by one",
+                        type(exc).__name__)
+            ids = [c.paper.arxiv_id for batch in by_request.values() for c in batch]
+            return result.merge(BatchScores(reasons=dict.fromkeys(ids, "Batch API failed")))
+        finally:
+            self.reserved = Usage()
+        for request, batch in by_request.items():
+            answer = answers[request]
+            if answer.usage is None:
+                result.merge(BatchScores(reasons=dict.fromkeys(
+                    [c.paper.arxiv_id for c in batch], answer.error)))
+                continue
+            self.usage.add(answer.usage)
+            self.store.record_request(self.run_id, "abstract", answer.usage)
+            result.merge(await self._accept(batch, Answer(answer.text, answer.usage),
+                                            fingerprint, suspect=False))
+        return result
+
     def _check_budget(self, estimate: Usage) -> None:
         """Raise ``OverBudget`` if this request, with those in flight, would pass a limit.
 
@@ -339,7 +376,7 @@ class LLMScorer:
         if limit_tokens and tokens > limit_tokens:
             raise OverBudget(f"the run's limit of {limit_tokens} tokens was reached")
         limit_cost = self.config.max_cost_per_run
-        cost = _sum_costs(self.usage, self.reserved, estimate)
+        cost = sum_costs(self.usage, self.reserved, estimate)
         if limit_cost and cost is not None and cost > limit_cost:
             raise OverBudget(f"the run's limit of ${limit_cost:.2f} was reached")
         if limit_cost and cost is None and not self._warned_cost:

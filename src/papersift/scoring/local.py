@@ -56,6 +56,9 @@ class LocalSettings:
     max_seq_length: int = 192
     novelty_days: int = 30
     learn: bool = True
+    # Set by the hybrid scorer: calibrate a prefilter cut that keeps this share of the
+    # papers the LLM would pick (``cut``), from the store's labelled days.
+    prefilter_recall: float | None = None
     relevance_cutoff: int = 8
     novelty_cutoff: int = 7
 
@@ -78,6 +81,7 @@ class LocalScorer:
         self.interests, self.encoder, self.store = interests, encoder, store
         self.settings, self.day, self.progress = settings, day, progress
         self.learned_from: tuple[int, int] | None = None
+        self.cut: learn.Cut | None = None
 
     @property
     def model(self) -> str:
@@ -112,7 +116,7 @@ class LocalScorer:
         vectors = self.vectors(keys, texts)
         interest_vectors = InterestVectors.build(self.interests, self.encoder)
         zero = zero_shot(vectors, interest_vectors)
-        ranking = self._learned_ranking(vectors, zero.score, candidates)
+        ranking = self._learned_ranking(vectors, texts, zero.score, candidates)
         relevance = scale_by_rank(ranking, RELEVANCE_SHARES)
         novelty = scale_by_rank(self._distance_from_recent(vectors, n), NOVELTY_SHARES)
         scored = []
@@ -147,8 +151,10 @@ class LocalScorer:
 
     # -- learning -----------------------------------------------------------------------
 
-    def _learned_ranking(self, vectors: np.ndarray, zero: np.ndarray,
+    def _learned_ranking(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray,
                          candidates: Sequence[Candidate]) -> np.ndarray:
+        """The learned model's scores of ``vectors`` / ``texts`` (the day's papers, then
+        any background rows), else the zero-shot score; sets ``cut`` when asked for."""
         if not (self.settings.learn and self.embeds and learn.learning_available()):
             return zero
         today = {c.paper.arxiv_id for c in candidates}
@@ -159,13 +165,18 @@ class LocalScorer:
         labels = np.array([e.wanted for e in examples], dtype=int)
         if not learn.can_learn(labels):
             return zero
-        example_vectors = self.vectors([e.key for e in examples],
-                                       [paper_text(e.title, e.abstract) for e in examples])
-        model = learn.fit(example_vectors, labels)
+        example_texts = [paper_text(e.title, e.abstract) for e in examples]
+        unknown_day = (self.day or dt.date.today()).toordinal()
+        training = learn.TrainingSet(
+            self.vectors([e.key for e in examples], example_texts), example_texts, labels,
+            np.array([e.day.toordinal() if e.day else unknown_day for e in examples]))
+        model = learn.fit(training)
         self.learned_from = (model.positives, model.negatives)
         log.info("ranking learned from %d wanted and %d unwanted papers",
                  model.positives, model.negatives)
-        return learn.blend(model, vectors, zero)
+        if self.settings.prefilter_recall is not None:
+            self.cut = learn.calibrate(model, training, self.settings.prefilter_recall)
+        return model.decision(vectors, texts)
 
     # -- novelty ------------------------------------------------------------------------
 

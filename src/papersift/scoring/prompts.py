@@ -53,7 +53,7 @@ class PromptSet:
     interests: str
     output_format: str
     title_pass: str
-    max_abstract_chars: int = 2500
+    max_abstract_chars: int = 1000
     include_authors: bool = False
 
     @classmethod
@@ -95,9 +95,7 @@ class PromptSet:
             more = " et al." if len(paper.authors) > 8 else ""
             lines.append(f"Authors: {_escaped(', '.join(paper.authors[:8]))}{more}")
         if with_abstract:
-            abstract = " ".join(paper.abstract.split())
-            if len(abstract) > self.max_abstract_chars:
-                abstract = abstract[: self.max_abstract_chars].rsplit(" ", 1)[0] + " …"
+            abstract = shortened(" ".join(paper.abstract.split()), self.max_abstract_chars)
             lines.append(f"Abstract: {_escaped(abstract) or '(none)'}")
         lines.append("</paper>")
         return "\n".join(lines)
@@ -128,6 +126,18 @@ class PromptSet:
             system=self.scoring_system(),
             user_template=f"Score these N papers.\n\n{PAPER_LIST_PLACEHOLDER}\n",
         )
+
+
+def shortened(abstract: str, limit: int) -> str:
+    """The abstract up to ``limit`` characters: whole sentences where they fill most of
+    it (an abstract states its problem and contribution first), else whole words + "…"."""
+    if len(abstract) <= limit:
+        return abstract
+    head = abstract[:limit + 1]
+    end = head.rfind(". ")
+    if end >= 0.6 * limit:
+        return head[:end + 1] + " …"
+    return head[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _escaped(text: str) -> str:

@@ -44,6 +44,7 @@ class LabelledText:
     title: str
     abstract: str
     wanted: bool
+    day: dt.date | None = None  # announced (else labelled) on; orders labels in time
 
 
 @dataclass(frozen=True)
@@ -338,32 +339,56 @@ class Store:
             excluded = {row[0] for row in self.db.execute(
                 "SELECT arxiv_id FROM announcements WHERE day = ?", (exclude_day.isoformat(),))}
         found: dict[str, LabelledText] = {}
-        for key, label, title, abstract in self.db.execute(
-            "SELECT l.key, l.label, coalesce(p.title, l.title), coalesce(p.abstract, l.abstract)"
+        announced = "(SELECT min(a.day) FROM announcements a WHERE a.arxiv_id = {})"
+        for key, label, title, abstract, day in self.db.execute(
+            "SELECT l.key, l.label, coalesce(p.title, l.title), coalesce(p.abstract, l.abstract),"
+            f" coalesce({announced.format('l.key')}, substr(l.created_at, 1, 10))"
             " FROM labels l LEFT JOIN papers p ON p.arxiv_id = l.key"
             " ORDER BY l.source = 'feedback', l.created_at"
         ):
             if key not in excluded and (title or abstract):
-                found[key] = LabelledText(key, title, abstract, bool(label))
-        for key, relevance, novelty, title, abstract in self.db.execute(
-            "SELECT s.arxiv_id, max(s.relevance), max(s.novelty), p.title, p.abstract"
+                found[key] = LabelledText(key, title, abstract, bool(label), _day(day))
+        for key, relevance, novelty, title, abstract, day in self.db.execute(
+            "SELECT s.arxiv_id, max(s.relevance), max(s.novelty), p.title, p.abstract,"
+            f" coalesce({announced.format('s.arxiv_id')}, substr(max(s.scored_at), 1, 10))"
             " FROM scores s JOIN papers p ON p.arxiv_id = s.arxiv_id GROUP BY s.arxiv_id"
         ):
             if key not in excluded and key not in found:
                 wanted = relevance >= relevance_cutoff and novelty >= novelty_cutoff
-                found[key] = LabelledText(key, title, abstract, wanted)
-        for key, title, abstract in self.db.execute(  # the LLM's title pass: unwanted
-            "SELECT t.arxiv_id, p.title, p.abstract FROM title_verdicts t"
-            " JOIN papers p ON p.arxiv_id = t.arxiv_id WHERE t.keep = 0"
+                found[key] = LabelledText(key, title, abstract, wanted, _day(day))
+        for key, title, abstract, day in self.db.execute(  # the LLM's title pass: unwanted
+            "SELECT t.arxiv_id, p.title, p.abstract,"
+            f" coalesce({announced.format('t.arxiv_id')}, substr(t.decided_at, 1, 10))"
+            " FROM title_verdicts t JOIN papers p ON p.arxiv_id = t.arxiv_id WHERE t.keep = 0"
         ):
             if key not in excluded and key not in found:
-                found[key] = LabelledText(key, title, abstract, False)
+                found[key] = LabelledText(key, title, abstract, False, _day(day))
         return list(found.values())
 
     def paper(self, arxiv_id: str) -> tuple[str, str] | None:
         row = self.db.execute("SELECT title, abstract FROM papers WHERE arxiv_id = ?",
                               (arxiv_id,)).fetchone()
         return (row[0], row[1]) if row else None
+
+    # -- Batch API ----------------------------------------------------------------------
+
+    def save_batch(self, batch_id: str, model: str, request_ids: Sequence[str]) -> None:
+        """Record a submitted batch at once, so no later run submits its requests again."""
+        with self._transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO llm_batches (batch_id, model, requests, submitted_at)"
+                " VALUES (?, ?, ?, ?)", (batch_id, model, json.dumps(list(request_ids)), _now()))
+
+    def pending_batches(self, model: str) -> dict[str, set[str]]:
+        """Batches of ``model`` not yet collected: id -> the custom_ids they hold."""
+        return {batch_id: set(json.loads(requests)) for batch_id, requests in self.db.execute(
+            "SELECT batch_id, requests FROM llm_batches WHERE model = ? AND status = 'pending'"
+            " ORDER BY submitted_at", (model,))}
+
+    def finish_batch(self, batch_id: str, status: str) -> None:
+        with self._transaction():
+            self.db.execute("UPDATE llm_batches SET status = ?, ended_at = ? WHERE batch_id = ?",
+                            (status, _now(), batch_id))
 
     # -- API cache --------------------------------------------------------------------
 
@@ -400,3 +425,10 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _day(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None

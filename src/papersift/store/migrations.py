@@ -101,4 +101,15 @@ _M3_RUN_KINDS = """
         ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'daily';  -- daily | monthly
 """
 
-MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER, _M3_RUN_KINDS]
+_M4_LLM_BATCHES = """
+        CREATE TABLE llm_batches (          -- Batch API submissions (llm.batch_api)
+            batch_id TEXT PRIMARY KEY,
+            model TEXT NOT NULL,
+            requests TEXT NOT NULL,         -- JSON list of the custom_ids it holds
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending, or how it ended
+            submitted_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+"""
+
+MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER, _M3_RUN_KINDS, _M4_LLM_BATCHES]

@@ -1,0 +1,55 @@
+"""What stops or limits an LLM run, and what a batch of requests came to: the run's
+budget and time limits, the reasons papers stay unscored, merged batch results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from papersift.models import Usage
+from papersift.scoring.chat import RequestFailed
+from papersift.store import CachedScore
+
+BUDGET_REASON = "budget"
+TIME_REASON = "time limit"
+BATCH_REASON = "batch pending"
+
+
+class OverBudget(Exception):
+    """The run reached its token or cost limit: no further request is sent."""
+
+
+class OverTime(Exception):
+    """The run reached ``llm.max_seconds_per_run``: no further request is sent."""
+
+
+Stopped = RequestFailed | OverBudget | OverTime
+
+
+@dataclass
+class BatchScores:
+    """What one batch (and the halves it was split into) came to."""
+
+    scores: dict[str, CachedScore] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # unscored id -> why
+    stopped: bool = False  # a run limit was reached: later rounds send nothing
+
+    def merge(self, other: BatchScores) -> BatchScores:
+        self.scores.update(other.scores)
+        self.reasons.update(other.reasons)
+        self.stopped |= other.stopped
+        return self
+
+
+def reason_for(exc: Stopped) -> str:
+    """The reason shown for papers a stopped or failed request leaves unscored."""
+    if isinstance(exc, OverBudget):
+        return f"{BUDGET_REASON}: {exc}"
+    if isinstance(exc, OverTime):
+        return f"{TIME_REASON}: {exc}"
+    return f"request failed: {exc}"
+
+
+def sum_costs(*usages: Usage) -> float | None:
+    """The total cost, or None when any part's price is unknown."""
+    costs = [u.total_cost for u in usages]
+    return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)

@@ -1,0 +1,71 @@
+"""The hybrid scorer's cut: calibrated on the store's labelled days, not a fixed share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+from conftest import DATA, DAY, PICKS, write_project
+from papersift.config import load_config
+from papersift.pipeline import run
+from papersift.sources.rss import parse_rss
+from papersift.store import Store
+from test_pipeline import SECRETS
+
+
+def april_14_papers() -> list:
+    papers = {}
+    for category in ("cs.LG", "cs.AI"):
+        feed = (DATA / "arxiv" / f"rss-{category}-{DAY}.xml").read_bytes()
+        papers.update((p.arxiv_id, p) for p in parse_rss(feed, category)[1])
+    return sorted((p for p in papers.values() if p.announce_type != "replace-cross"),
+                  key=lambda p: p.arxiv_id)
+
+
+def day_file(folder, day: dt.date, papers) -> None:
+    lines = [json.dumps({"arxiv_id": p.arxiv_id, "title": p.title, "abstract": p.abstract,
+                         "authors": list(p.authors), "categories": list(p.categories)})
+             for p in papers]
+    (folder / f"{day}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_the_cut_is_calibrated_on_labelled_days_and_sends_more_on_a_rich_day(
+        tmp_path, arxiv, llm, embedded_store):
+    papers = april_14_papers()
+    earlier, later = papers[0::2], papers[1::2]
+    (tmp_path / "out").mkdir()
+    shutil.copy(embedded_store, tmp_path / "out" / "papersift.sqlite")
+    with Store(tmp_path / "out" / "papersift.sqlite") as store:  # six judged days
+        for index in range(6):
+            chunk = earlier[index::6]
+            store.save_day(dt.date(2026, 4, 6 + index), chunk)
+            for paper in chunk:
+                store.add_label(paper.arxiv_id, "llm-history", paper.arxiv_id in PICKS)
+    picks = [p for p in later if p.arxiv_id in PICKS]
+    others = [p for p in later if p.arxiv_id not in PICKS]
+    rich, thin = dt.date(2026, 4, 20), dt.date(2026, 4, 21)
+    day_file(tmp_path, rich, picks + others[:120])
+    day_file(tmp_path, thin, others[120:120 + len(picks) + 120])
+
+    sent = {}
+    for day in (rich, thin):
+        config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+            f'[arxiv]\nsource = "file"\nfile = "{day}.jsonl"\n'
+            '[scoring]\nscorer = "hybrid"\nhybrid_recall = 0.9\n'))
+        before = len(llm.requests)
+        result = run(load_config(config), day=day, secrets=SECRETS)
+        sent[day] = {i for r in llm.requests[before:] for i in r.ids}
+        with Store(result.store_path) as store:
+            outcomes = store.outcomes(store.runs(day)[-1]["id"])
+        below = {reason for outcome, reason in outcomes.values() if outcome == "filtered"}
+        assert len(outcomes) == result.digest.total
+        assert below and all(r.startswith("local prefilter: below the cut calibrated to "
+                                          "keep 90% of the LLM's picks") for r in below)
+
+    total = len(picks) + 120
+    # Not a fixed share: the day with the picks sends more (most of its extra papers are
+    # the picks), the day without them leaves most of its papers out.
+    assert len(sent[rich]) - len(sent[thin]) >= 0.5 * len(picks)
+    assert len(sent[thin]) <= 0.55 * total
+    assert len(set(p.arxiv_id for p in picks) & sent[rich]) >= 0.8 * len(picks)
