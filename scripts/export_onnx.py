@@ -46,11 +46,13 @@ def main() -> None:
             dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
                           ("input_ids", "attention_mask", "token_type_ids", "token_states")},
             opset_version=17, dynamo=False)
-    # Per-channel int8 weights of the matrix products only, with the reduced range that
-    # keeps CPUs without VNNI exact: embeddings at cosine ~0.993 to float32 (measured on 600
-    # labelled papers); per-tensor quantization of every op drifts to ~0.93.
+    # Per-channel int8 weights of the matrix products and the token-embedding table, with
+    # the reduced range that keeps CPUs without VNNI exact: 22 MB, embeddings at cosine
+    # 0.993 to float32 (600 labelled papers), ~1.9x less CPU; per-tensor quantization of
+    # every op drifts to 0.93. The learned ranking's AUC moved 0.9194 -> 0.9191.
     quantize_dynamic(out / "model.onnx", out / "model-int8.onnx", weight_type=QuantType.QInt8,
-                     per_channel=True, reduce_range=True, op_types_to_quantize=["MatMul"])
+                     per_channel=True, reduce_range=True,
+                     op_types_to_quantize=["MatMul", "Gather"])
     shutil.copy(source / "tokenizer.json", out / "tokenizer.json")
     for name in ("model.onnx", "model-int8.onnx", "tokenizer.json"):
         print(f"{out / name}: {(out / name).stat().st_size / 2**20:.1f} MB")
