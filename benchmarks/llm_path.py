@@ -47,7 +47,7 @@ from papersift.scoring.pricing import PriceTable
 from papersift.scoring.relevance import paper_text
 from papersift.sources.local import paper_from_record
 from papersift.store import Store
-from scripted_llm import ScriptedLLM, serve
+from scripted_llm import Phase, ScriptedLLM, serve
 
 MODEL = "gpt-5.4"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -70,7 +70,7 @@ def main() -> None:
           f"{args.time_scale:g}; comments of {args.comment_chars} characters")
     if (args.anchors / "reference-llm-runs.json").is_file():
         validated, lines = reference_model.check_anchors(
-            args.anchors, args.anchor_days, lambda papers, picks, mode: reference(
+            args.anchors, args.anchor_days, lambda papers, picks, mode: replay_reference(
                 llm, url, papers, picks, mode, sleep=False))
     else:
         validated, lines = False, [f"  no recorded runs in {args.anchors} (--anchors)"]
@@ -84,8 +84,7 @@ def main() -> None:
         papers = [json.loads(line) for line in day_file.read_text().splitlines() if line]
         picks = {p["arxiv_id"] for p in papers if p["selected"]}
         row = {"day": day_file.stem, "papers": len(papers), "picks": len(picks), "runs": {}}
-        row["runs"]["reference"] = reference(llm, url, papers, picks, args.title_pass,
-                                             sleep=True)
+        row["runs"]["reference"] = reference(llm, url, papers, picks, args.title_pass)
         for name, settings in args.variants.items():
             row["runs"][name] = papersift(llm, url, args, day_file, primed, picks, settings)
         rows.append(row)
@@ -128,8 +127,8 @@ def arguments() -> argparse.Namespace:
 
 # -- the two strategies ---------------------------------------------------------------------
 
-def reference(llm: ScriptedLLM, url: str, papers: list[dict], picks: set[str], mode: str,
-              *, sleep: bool) -> dict | reference_model.ReferenceRun:
+def replay_reference(llm: ScriptedLLM, url: str, papers: list[dict], picks: set[str],
+                     mode: str, *, sleep: bool) -> reference_model.ReferenceRun:
     """The modelled reference over one day, one request at a time."""
     llm.start(picks, title_mode=mode, sleep=sleep)
     with httpx.Client(timeout=None) as client:
@@ -141,9 +140,14 @@ def reference(llm: ScriptedLLM, url: str, papers: list[dict], picks: set[str], m
             return (answer["choices"][0]["message"]["content"], usage["prompt_tokens"],
                     usage["completion_tokens"])
 
-        result = reference_model.run_reference(papers, send)
-    if not sleep:
-        return result
+        return reference_model.run_reference(papers, send)
+
+
+def reference(llm: ScriptedLLM, url: str, papers: list[dict], picks: set[str],
+              mode: str) -> dict:
+    """The reference's measured run: strictly sequential, so its wall-clock is the sum of
+    its requests' modelled latencies."""
+    result = replay_reference(llm, url, papers, picks, mode, sleep=True)
     phase = llm.finish()
     return measured(phase, phase.modelled_seconds, len(papers), picks,
                     picks & result.read_ids, len(result.read_ids))
@@ -179,7 +183,7 @@ def papersift(llm: ScriptedLLM, url: str, args: argparse.Namespace, day_file: Pa
     return row
 
 
-def measured(phase: object, seconds: float, papers: int, picks: set[str],
+def measured(phase: Phase, seconds: float, papers: int, picks: set[str],
              picks_read: set[str], papers_read: int) -> dict:
     prices = PriceTable()
     usage = prices.usage(MODEL, phase.prompt_tokens, phase.cached_tokens,

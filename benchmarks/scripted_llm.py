@@ -38,7 +38,6 @@ class Phase:
     first_arrival: float | None = None
     last_end: float = 0.0
     abstract_ids: set[str] = field(default_factory=set)
-    timeline: list[tuple[float, float]] = field(default_factory=list)  # (arrival, end)
     finished_prompts: list[str] = field(default_factory=list)
 
     @property
@@ -100,7 +99,6 @@ class ScriptedLLM:
             phase.modelled_seconds += modelled
             phase.finished_prompts = [*phase.finished_prompts[-7:], prompt_text]
             phase.last_end = time.perf_counter()
-            phase.timeline.append((now, phase.last_end))
         return {"id": "scripted", "object": "chat.completion", "created": 0,
                 "model": body["model"],
                 "choices": [{"index": 0, "finish_reason": "stop",

@@ -5,9 +5,9 @@ read every title, the local ranking decides what the LLM reads. Where it can, th
 calibrated on the store's labelled days (``learn.calibrate``): every paper scoring above
 the level that the LLM's past picks reached with the requested probability is read, so
 a day rich in relevant papers sends more and a thin day less (never less than the least
-share a calibration day needed). Until the store can say,
-a fixed share of the day goes. Papers below the cut are listed as filtered, with their
-local relevance, never silently dropped.
+share a calibration day needed). Until the store can say, a fixed share of the day goes.
+Papers below the cut are listed as filtered, with their local relevance, never silently
+dropped.
 """
 
 from __future__ import annotations

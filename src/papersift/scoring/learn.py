@@ -18,7 +18,7 @@ scores: the caller leaves that day's papers out.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,8 +94,7 @@ def can_learn(labels: np.ndarray) -> bool:
 def fit(training: TrainingSet) -> LearnedModel:
     """Fit both models (scikit-learn, from the local extra)."""
     vectorizer = _vectorizer()
-    matrix = vectorizer.fit_transform(training.texts)
-    return replace(_fit(training, vectorizer, matrix), matrix=matrix)
+    return _fit(training, vectorizer, vectorizer.fit_transform(training.texts))
 
 
 def calibrate(model: LearnedModel, training: TrainingSet, recall: float,
@@ -149,4 +148,4 @@ def _fit(training: TrainingSet, vectorizer: object, matrix: object) -> LearnedMo
                                  max_iter=3000).fit(matrix, training.labels)
     positives = int(training.labels.sum())
     return LearnedModel(embedding, vectorizer, lexical, positives,
-                        len(training.labels) - positives)
+                        len(training.labels) - positives, matrix)

@@ -236,7 +236,7 @@ class LLMScorer:
             answer = await self._ask("abstract", batch)
         except (RequestFailed, OverBudget, OverTime) as exc:
             return BatchScores(reasons=dict.fromkeys(ids, reason_for(exc)),
-                           stopped=not isinstance(exc, RequestFailed))
+                               stopped=not isinstance(exc, RequestFailed))
         return await self._accept(batch, answer, fingerprint, suspect=suspect)
 
     async def _accept(self, batch: list[Candidate], answer: Answer, fingerprint: str, *,
@@ -321,39 +321,40 @@ class LLMScorer:
         """Round one through the provider's Batch API (half price): submit (or resume)
         every request, wait within the limits, accept the answers as they come back."""
         assert self.chat is not None
-        bodies: dict[str, dict[str, Any]] = {}
-        by_request: dict[str, list[Candidate]] = {}
+        requests: dict[str, tuple[dict[str, Any], list[Candidate]]] = {}
+        reserved = Usage()
         result = BatchScores()
         for batch in batches:
             system, user, answer_format = self._request("abstract", batch)
+            estimate = self._estimate(system, user, len(batch))
             try:
-                self._check_budget(self._estimate(system, user, len(batch)))
+                self._check_budget(estimate)
             except OverBudget as exc:
                 result.merge(BatchScores(reasons=dict.fromkeys(
                     [c.paper.arxiv_id for c in batch], reason_for(exc)), stopped=True))
                 continue
-            self.reserved.add(self._estimate(system, user, len(batch)))
+            self.reserved.add(estimate)
+            reserved.add(estimate)
             body = self.chat.body(system, user, answer_format)
-            bodies[request_id(body)] = body
-            by_request[request_id(body)] = batch
+            requests[request_id(body)] = (body, batch)
+        sent = [c.paper.arxiv_id for _, batch in requests.values() for c in batch]
         runner = BatchRunner(self.chat.client, self.store, self.prices, self.model,
                              wait_seconds=self.config.batch_wait_seconds,
                              poll_seconds=self.config.batch_poll_seconds)
         try:
-            answers = await runner.answers(bodies, self.ends_at)
+            answers = await runner.answers({rid: body for rid, (body, _) in requests.items()},
+                                           self.ends_at)
         except StillPending as exc:
-            ids = [c.paper.arxiv_id for batch in by_request.values() for c in batch]
             return result.merge(BatchScores(reasons=dict.fromkeys(
-                ids, f"{BATCH_REASON}: {exc} had not ended; run again to collect it "
-                     "(it is paid for once)"), stopped=True))
+                sent, f"{BATCH_REASON}: {exc} had not ended; run again to collect it "
+                      "(it is paid for once)"), stopped=True))
         except openai.OpenAIError as exc:  # no Batch API here: the rounds go one by one
             log.warning("the Batch API failed (%s); sending the requests one by one",
                         type(exc).__name__)
-            ids = [c.paper.arxiv_id for batch in by_request.values() for c in batch]
-            return result.merge(BatchScores(reasons=dict.fromkeys(ids, "Batch API failed")))
+            return result.merge(BatchScores(reasons=dict.fromkeys(sent, "Batch API failed")))
         finally:
-            self.reserved = Usage()
-        for request, batch in by_request.items():
+            self.reserved.subtract(reserved)
+        for request, (_, batch) in requests.items():
             answer = answers[request]
             if answer.usage is None:
                 result.merge(BatchScores(reasons=dict.fromkeys(

@@ -339,27 +339,29 @@ class Store:
             excluded = {row[0] for row in self.db.execute(
                 "SELECT arxiv_id FROM announcements WHERE day = ?", (exclude_day.isoformat(),))}
         found: dict[str, LabelledText] = {}
-        announced = "(SELECT min(a.day) FROM announcements a WHERE a.arxiv_id = {})"
+        first_day = ("LEFT JOIN (SELECT arxiv_id, min(day) AS day FROM announcements"
+                     " GROUP BY arxiv_id) a ON a.arxiv_id = {}")
         for key, label, title, abstract, day in self.db.execute(
             "SELECT l.key, l.label, coalesce(p.title, l.title), coalesce(p.abstract, l.abstract),"
-            f" coalesce({announced.format('l.key')}, substr(l.created_at, 1, 10))"
-            " FROM labels l LEFT JOIN papers p ON p.arxiv_id = l.key"
-            " ORDER BY l.source = 'feedback', l.created_at"
+            " coalesce(a.day, substr(l.created_at, 1, 10))"
+            " FROM labels l LEFT JOIN papers p ON p.arxiv_id = l.key "
+            + first_day.format("l.key") + " ORDER BY l.source = 'feedback', l.created_at"
         ):
             if key not in excluded and (title or abstract):
                 found[key] = LabelledText(key, title, abstract, bool(label), _day(day))
         for key, relevance, novelty, title, abstract, day in self.db.execute(
             "SELECT s.arxiv_id, max(s.relevance), max(s.novelty), p.title, p.abstract,"
-            f" coalesce({announced.format('s.arxiv_id')}, substr(max(s.scored_at), 1, 10))"
-            " FROM scores s JOIN papers p ON p.arxiv_id = s.arxiv_id GROUP BY s.arxiv_id"
+            " coalesce(a.day, substr(max(s.scored_at), 1, 10))"
+            " FROM scores s JOIN papers p ON p.arxiv_id = s.arxiv_id "
+            + first_day.format("s.arxiv_id") + " GROUP BY s.arxiv_id"
         ):
             if key not in excluded and key not in found:
                 wanted = relevance >= relevance_cutoff and novelty >= novelty_cutoff
                 found[key] = LabelledText(key, title, abstract, wanted, _day(day))
         for key, title, abstract, day in self.db.execute(  # the LLM's title pass: unwanted
-            "SELECT t.arxiv_id, p.title, p.abstract,"
-            f" coalesce({announced.format('t.arxiv_id')}, substr(t.decided_at, 1, 10))"
-            " FROM title_verdicts t JOIN papers p ON p.arxiv_id = t.arxiv_id WHERE t.keep = 0"
+            "SELECT t.arxiv_id, p.title, p.abstract, coalesce(a.day, substr(t.decided_at, 1, 10))"
+            " FROM title_verdicts t JOIN papers p ON p.arxiv_id = t.arxiv_id "
+            + first_day.format("t.arxiv_id") + " WHERE t.keep = 0"
         ):
             if key not in excluded and key not in found:
                 found[key] = LabelledText(key, title, abstract, False, _day(day))
