@@ -1,12 +1,14 @@
-"""How well the local scorer agrees with an LLM's picks on real labelled days.
+"""How well the local scorer agrees with an LLM's picks on real labelled days, beside a peer.
 
-    python benchmarks/quality.py --days ../shared/data/labelled-days \
-        --criteria ../shared/data/criteria/paper_topics.txt [--train-days DIR] [--variants]
+    python benchmarks/quality.py --days DIR --criteria FILE --train-days DIR [--variants]
 
 DIR holds labelled days (``YYYY-MM-DD.jsonl``, ``selected`` = the reference's pick).
 Without --train-days the days are split in time: the first half trains the learner, the
 second half is scored (the learner never sees a scored day). Prints, per day and on
-average, for the zero-shot embedding scorer, the learned scorer and the lexical fallback:
+average, for each signal alone (zero-shot on the interests: embeddings, words, both; the
+learned regressions on words and on embeddings), papersift's learned combination, the
+lexical fallback, and arxiv-sanity-lite's method (TF-IDF of words and word pairs + a
+linear SVM, its published settings; re-implemented here, never in the product):
 ROC-AUC, recall of picks in the top K (K = picks, 2 x picks), and the share of papers a
 prefilter must pass to keep 95% of picks; then speed; the last line is one JSON object.
 ``--variants`` also prints what each ingredient of the zero-shot score buys.
@@ -19,15 +21,16 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from papersift.config import LocalConfig
-from papersift.scoring.encoders import SentenceEncoder, TfidfEncoder
-from papersift.scoring.interests import parse_interests
-from papersift.scoring.learn import TrainingSet, fit
+from papersift.scoring import learn
+from papersift.scoring.encoders import OnnxEncoder, TfidfEncoder
+from papersift.scoring.interests import Interests, parse_interests
+from papersift.scoring.lexical import LexicalMatcher
 from papersift.scoring.relevance import InterestVectors, ZeroShotParams, paper_text, zero_shot
 
 
@@ -36,7 +39,8 @@ class Day:
     name: str
     texts: list[str]
     labels: np.ndarray
-    vectors: np.ndarray | None = None
+    peer_texts: list[str]  # what arxiv-sanity-lite indexes: title, abstract, authors
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 def load_days(folder: Path) -> list[Day]:
@@ -44,8 +48,48 @@ def load_days(folder: Path) -> list[Day]:
     for path in sorted(folder.glob("*.jsonl")):
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         days.append(Day(path.stem, [paper_text(r["title"], r["abstract"]) for r in rows],
-                        np.array([bool(r["selected"]) for r in rows], dtype=int)))
+                        np.array([bool(r["selected"]) for r in rows], dtype=int),
+                        [" ".join([r["title"], r["abstract"], " ".join(r.get("authors", []))])
+                         for r in rows]))
     return days
+
+
+def arxiv_sanity_scores(train_days: list[Day], scored_days: list[Day]) -> list[np.ndarray]:
+    """arxiv-sanity-lite's recommendation (compute.py + serve.py defaults): TF-IDF of
+    words and word pairs over every paper it indexes (20,000 features, min_df 5, max_df
+    0.1, sublinear tf), then a class-balanced linear SVM (C 0.01) on the tagged papers;
+    here the tags are the training days' picks, the rest of those days the negatives."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    vectorizer = TfidfVectorizer(
+        strip_accents="unicode", lowercase=True, analyzer="word", stop_words="english",
+        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b", ngram_range=(1, 2),
+        max_features=20000, norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True,
+        max_df=0.1, min_df=5)
+    vectorizer.fit([t for d in [*train_days, *scored_days] for t in d.peer_texts])
+    svm = LinearSVC(class_weight="balanced", max_iter=10000, tol=1e-6, C=0.01).fit(
+        vectorizer.transform([t for d in train_days for t in d.peer_texts]),
+        np.concatenate([d.labels for d in train_days]))
+    return [svm.decision_function(vectorizer.transform(d.peer_texts)) for d in scored_days]
+
+
+def zero_shot_scores(day: Day, vectors: InterestVectors, matcher: LexicalMatcher,
+                     params: ZeroShotParams | None = None) -> dict[str, np.ndarray]:
+    """The zero-shot score as papersift computes it, and its halves."""
+    params = params or ZeroShotParams()
+    lexical = matcher.match(day.texts)
+    spread = lexical.negative.std() + 1e-6
+    return {"embeddings": zero_shot(day.vectors, vectors, params).score,
+            "words": lexical.positive - params.lexical_negative * lexical.negative / spread,
+            "both": zero_shot(day.vectors, vectors, params, lexical).score}
+
+
+def fallback_scores(day: Day, interests: Interests) -> np.ndarray:
+    tfidf = TfidfEncoder()
+    tfidf.fit(day.texts)
+    return zero_shot(tfidf.encode(day.texts), InterestVectors.build(interests, tfidf),
+                     lexical=LexicalMatcher(interests).match(day.texts)).score
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -103,6 +147,8 @@ def main() -> None:
     parser.add_argument("--days", type=Path, required=True)
     parser.add_argument("--criteria", type=Path, required=True)
     parser.add_argument("--train-days", type=Path)
+    parser.add_argument("--model", default=LocalConfig().model,
+                        help="embedding model folder (default: the one papersift ships)")
     parser.add_argument("--max-seq-length", type=int, default=LocalConfig().max_seq_length,
                         help="tokens of each paper the model reads (default: papersift's)")
     parser.add_argument("--variants", action="store_true",
@@ -116,45 +162,61 @@ def main() -> None:
     else:
         half = len(scored_days) // 2
         train_days, scored_days = scored_days[:half], scored_days[half:]
-    names = ", ".join(d.name for d in scored_days)
-    print(f"scored days: {names}")
+    print(f"scored days: {', '.join(d.name for d in scored_days)}")
     print(f"training days for the learner: {', '.join(d.name for d in train_days)}")
 
     started = time.perf_counter()
-    encoder = SentenceEncoder(max_seq_length=args.max_seq_length)
+    encoder = OnnxEncoder(args.model, max_seq_length=args.max_seq_length)
     load_seconds = time.perf_counter() - started
     vectors = InterestVectors.build(interests, encoder)
-    embed_started = time.perf_counter()
+    matcher = LexicalMatcher(interests)
+    embed_started, cpu_started = time.perf_counter(), time.process_time()
     papers = 0
     for day in [*train_days, *scored_days]:
         day.vectors = encoder.encode(day.texts)
         papers += len(day.texts)
     embed_seconds = time.perf_counter() - embed_started
+    cpu_per_paper = (time.process_time() - cpu_started) / papers
     rate = papers / embed_seconds
 
-    zero = {d.name: metrics(zero_shot(d.vectors, vectors).score, d.labels)
-            for d in scored_days}
-    zero_mean = report("zero-shot (all-MiniLM-L6-v2 embeddings)", zero)
+    zero = {d.name: zero_shot_scores(d, vectors, matcher) for d in scored_days}
+    means = {}
+    for part, label in (("embeddings", "zero-shot, embeddings only (all-MiniLM-L6-v2)"),
+                        ("words", "zero-shot, the interests' words only"),
+                        ("both", "zero-shot as papersift ranks a first day (both)")):
+        means[f"zero_{part}"] = report(label, {d.name: metrics(zero[d.name][part], d.labels)
+                                               for d in scored_days})
 
-    labels = np.concatenate([d.labels for d in train_days])
-    model = fit(TrainingSet(
-        np.vstack([d.vectors for d in train_days]), [t for d in train_days for t in d.texts],
-        labels, np.concatenate([np.full(len(d.texts), i) for i, d in enumerate(train_days)])))
-    learned = {}
-    for day in scored_days:
-        learned[day.name] = metrics(model.decision(day.vectors, day.texts), day.labels)
-    learned_mean = report(f"learned (embeddings + TF-IDF, logistic regressions on "
-                          f"{len(labels)} labelled papers of {len(train_days)} earlier days)",
-                          learned)
+    learn_started = time.perf_counter()
+    # The training days are one population for the zero-shot score, as the store's are.
+    everything = Day("train", [t for d in train_days for t in d.texts],
+                     np.concatenate([d.labels for d in train_days]), [],
+                     np.vstack([d.vectors for d in train_days]))
+    model = learn.fit(learn.TrainingSet(
+        everything.vectors, everything.texts, everything.labels,
+        np.concatenate([np.full(len(d.texts), i) for i, d in enumerate(train_days)]),
+        zero_shot_scores(everything, vectors, matcher)["both"]))
+    learn_seconds = time.perf_counter() - learn_started
+    signals = {d.name: model.signals(d.vectors, d.texts, zero[d.name]["both"])
+               for d in scored_days}
+    for column, label in ((0, "learned, words alone (TF-IDF words + pairs, logistic regression)"),
+                          (1, "learned, embeddings alone (logistic regression)")):
+        means[f"signal_{column}"] = report(label, {
+            d.name: metrics(signals[d.name][:, column], d.labels) for d in scored_days})
+    weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(learn.SIGNALS, model.weights,
+                                                        strict=True))
+    means["learned"] = report(
+        f"learned combination (weights {weights}, "
+        f"{'stacked on the last training days' if model.weights_learned else 'defaults'}; "
+        f"{len(everything.labels)} labelled papers of {len(train_days)} earlier days)",
+        {d.name: metrics(signals[d.name].sum(axis=1), d.labels) for d in scored_days})
 
-    lexical = {}
-    for day in scored_days:
-        tfidf = TfidfEncoder()
-        tfidf.fit(day.texts)
-        lexical_vectors = InterestVectors.build(interests, tfidf)
-        lexical[day.name] = metrics(
-            zero_shot(tfidf.encode(day.texts), lexical_vectors).score, day.labels)
-    lexical_mean = report("fallback: zero-shot TF-IDF (base install, no extra)", lexical)
+    peer = arxiv_sanity_scores(train_days, scored_days)
+    means["peer"] = report("peer: arxiv-sanity-lite's method (TF-IDF + linear SVM, same labels)",
+                           {d.name: metrics(s, d.labels)
+                            for d, s in zip(scored_days, peer, strict=True)})
+    means["fallback"] = report("fallback: TF-IDF zero-shot (if the model cannot load)", {
+        d.name: metrics(fallback_scores(d, interests), d.labels) for d in scored_days})
 
     if args.variants:
         print("\nwhat each ingredient buys (zero-shot, mean over scored days)")
@@ -167,28 +229,38 @@ def main() -> None:
             "+ per-column standardising": defaults,
             "  (standardised, no phrases)": replace(defaults, whole_topic=1.0),
             "  (standardised, no penalty)": replace(defaults, negative=0.0),
-            "  (top 1 phrase)": replace(defaults, top_phrases=1),
-            "  (top 3 phrases)": replace(defaults, top_phrases=3),
+            "+ words: no filter penalty": replace(defaults, lexical_negative=0.0),
+            "+ words (papersift)": defaults,
         }
         for label, params in variants.items():
-            values = [metrics(zero_shot(d.vectors, vectors, params).score, d.labels)
+            part = "both" if label.startswith("+ words") else "embeddings"
+            values = [metrics(zero_shot_scores(d, vectors, matcher, params)[part], d.labels)
                       for d in scored_days]
             print(f"  {label:<32} AUC {statistics.mean(v['auc'] for v in values):.3f}  "
                   f"R@2K {statistics.mean(v['recall_2k'] for v in values):.3f}  "
                   f"pass95 {statistics.mean(v['share_95'] for v in values):.3f}")
 
-    print(f"\nspeed: model load {load_seconds:.1f} s, {rate:.1f} papers/s "
-          f"({papers} papers, max_seq_length {encoder.model.max_seq_length})")
+    print(f"\nspeed: model load {load_seconds:.2f} s, {rate:.1f} papers/s embedded "
+          f"({cpu_per_paper * 1000:.0f} ms of CPU per paper, {papers} papers, "
+          f"max_seq_length {args.max_seq_length}); learning {learn_seconds:.1f} s")
     print(f"a 600-paper day end to end: ~{load_seconds + 600 / rate:.0f} s")
     summary = {
-        "auc_zero_shot": round(zero_mean["auc"], 4),
-        "auc_learned": round(learned_mean["auc"], 4),
-        "auc_lexical": round(lexical_mean["auc"], 4),
-        "recall_2k_zero_shot": round(zero_mean["recall_2k"], 4),
-        "recall_2k_learned": round(learned_mean["recall_2k"], 4),
-        "prefilter_share_95": round(learned_mean["share_95"], 4),
-        "prefilter_share_95_zero_shot": round(zero_mean["share_95"], 4),
+        "auc_zero_shot": round(means["zero_both"]["auc"], 4),
+        "auc_learned": round(means["learned"]["auc"], 4),
+        "recall_2k_learned": round(means["learned"]["recall_2k"], 4),
+        "prefilter_share_95": round(means["learned"]["share_95"], 4),
+        "auc_peer_arxiv_sanity": round(means["peer"]["auc"], 4),
         "papers_per_second": round(rate, 1),
+        "auc_zero_shot_embeddings": round(means["zero_embeddings"]["auc"], 4),
+        "auc_zero_shot_words": round(means["zero_words"]["auc"], 4),
+        "auc_learned_words": round(means["signal_0"]["auc"], 4),
+        "auc_learned_embeddings": round(means["signal_1"]["auc"], 4),
+        "auc_fallback": round(means["fallback"]["auc"], 4),
+        "recall_2k_zero_shot": round(means["zero_both"]["recall_2k"], 4),
+        "recall_2k_peer_arxiv_sanity": round(means["peer"]["recall_2k"], 4),
+        "prefilter_share_95_zero_shot": round(means["zero_both"]["share_95"], 4),
+        "prefilter_share_95_peer_arxiv_sanity": round(means["peer"]["share_95"], 4),
+        "weights": dict(zip(learn.SIGNALS, (round(w, 3) for w in model.weights), strict=True)),
         "model_load_seconds": round(load_seconds, 2),
     }
     print(json.dumps(summary))

@@ -437,7 +437,7 @@ def embedded_store(tmp_path_factory) -> Path:
     """A store holding the local model's embeddings of every 2026-04-14 paper, so that
     tests of the local and hybrid scorers do not embed the same 675 papers again."""
     from papersift.models import Paper
-    from papersift.scoring.encoders import SentenceEncoder
+    from papersift.scoring.encoders import OnnxEncoder
     from papersift.scoring.interests import parse_interests
     from papersift.scoring.local import LocalScorer, LocalSettings
     from papersift.scoring.relevance import paper_text
@@ -450,7 +450,7 @@ def embedded_store(tmp_path_factory) -> Path:
         papers.update((p.arxiv_id, p) for p in parse_rss(feed, category)[1])
     path = tmp_path_factory.mktemp("embedded") / "papersift.sqlite"
     with Store(path) as store:
-        scorer = LocalScorer(parse_interests(INTERESTS), SentenceEncoder(), store,
+        scorer = LocalScorer(parse_interests(INTERESTS), OnnxEncoder(), store,
                              LocalSettings())
         scorer.vectors(list(papers), [paper_text(p.title, p.abstract) for p in papers.values()])
     return path

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import DATA
 from papersift.models import Candidate
-from papersift.scoring.encoders import SentenceEncoder, TfidfEncoder
+from papersift.scoring.encoders import OnnxEncoder, TfidfEncoder
 from papersift.scoring.interests import parse_interests
 from papersift.scoring.local import LocalScorer, LocalSettings
 from papersift.sources.local import paper_from_record
@@ -47,7 +47,7 @@ def by_id(outcome):
 
 @pytest.fixture(scope="module")
 def encoder():
-    return SentenceEncoder()
+    return OnnxEncoder()
 
 
 def score(tmp_path, encoder, settings: LocalSettings | None = None, day=DAY):
@@ -66,17 +66,17 @@ def find(fragment: str) -> str:
 
 
 def test_model_loads_offline_from_the_installed_package():
-    code = ("import socket\n"
+    code = ("import socket, sys\n"
             "def refuse(*a, **k): raise OSError('network is off in this test')\n"
             "socket.socket.connect = refuse\n"
-            "from papersift.scoring.encoders import SentenceEncoder\n"
-            "v = SentenceEncoder().encode(['sparse mixture of experts'])\n"
-            "print(v.shape)")
+            "from papersift.scoring.encoders import OnnxEncoder\n"
+            "v = OnnxEncoder().encode(['sparse mixture of experts'])\n"
+            "print(v.shape, 'torch' in sys.modules)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=env, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "(1, 384)"
+    assert result.stdout.strip() == "(1, 384) False"  # no torch anywhere
 
 
 def test_a_paper_on_a_topic_outranks_one_from_the_avoid_list(tmp_path, encoder):
@@ -171,10 +171,10 @@ def test_lexical_fallback_ranks_without_the_extra(tmp_path):
     assert all(s.scorer == "local (tfidf)" for s in scores.values())
 
 
-def test_demo_runs_without_sentence_transformers(tmp_path):
+def test_demo_falls_back_to_tfidf_when_the_model_cannot_load(tmp_path):
     code = ("import sys\n"
-            "for name in ('sentence_transformers', 'torch', 'sklearn'):\n"
-            "    sys.modules[name] = None  # as if the local extra were not installed\n"
+            "for name in ('onnxruntime', 'sklearn'):\n"
+            "    sys.modules[name] = None  # as if they could not be imported\n"
             "from papersift.cli import main\n"
             "sys.argv = ['papersift', 'demo', '--out', sys.argv[1]]\n"
             "main()")
@@ -182,7 +182,8 @@ def test_demo_runs_without_sentence_transformers(tmp_path):
                             capture_output=True, text=True, timeout=300,
                             env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0, result.stderr
-    assert "papersift[local] is not installed: scoring with TF-IDF" in result.stderr
+    assert "the embedding scorer cannot load" in result.stderr
+    assert "scoring with TF-IDF instead" in result.stderr
     assert "local (tfidf)" in result.stdout
     digest = (tmp_path / "demo" / "md" / "2026-04" / "2026-04-30.md").read_text()
     assert "| [local (tfidf)] | Prompt | Completion | Total |" in digest
@@ -222,3 +223,81 @@ def test_a_small_day_still_surfaces_its_on_topic_paper(tmp_path, encoder):
 
 def test_an_off_topic_small_day_selects_nothing(tmp_path, encoder):
     assert selected(small_day(tmp_path, encoder, OFF_TOPIC_DAY)) == set()
+
+
+STARTER = (Path(__file__).parent.parent / "src" / "papersift" / "starter" / "interests.md")
+
+
+def test_exception_clauses_and_list_tails_are_not_filter_phrases():
+    interests = parse_interests(
+        "1. Memory\n"
+        "   - Keep: agent memory systems whose core contribution is a new principle for\n"
+        "     storing, updating, recalling, or reasoning over memory; memory consolidation.\n"
+        "   - Filter: agent products that add memory without a new memory mechanism,\n"
+        "     learning principle, or analysis.\n\n"
+        "## Applications to avoid\n\n"
+        "Medical imaging, remote sensing, chemistry and other\n"
+        "domain applications, unless the method itself is a contribution.\n")
+    negatives = interests.negative_phrases
+    assert negatives == ["agent products that add memory", "Medical imaging",
+                         "remote sensing", "chemistry"]
+    keep = interests.topics[0].keep_phrases()
+    assert "memory consolidation" in keep
+    assert "updating" not in keep and "recalling" not in keep  # no fragments of a clause
+    assert any(p.endswith("storing, updating, recalling, or reasoning over memory")
+               for p in keep)
+
+
+def test_local_comments_name_this_papers_words_and_only_real_filter_matches(tmp_path,
+                                                                             encoder):
+    with Store(tmp_path / "store.sqlite") as store:
+        scorer = LocalScorer(parse_interests(STARTER.read_text()), encoder, store,
+                             LocalSettings(), day=DAY)
+        scores = by_id(scorer.score([Candidate(p) for p in papers()]))
+    texts = {p.arxiv_id: f"{p.title} {p.abstract}".lower().replace("-", " ")
+             for p in papers()}
+    picks = [s for s in scores.values() if s.relevance >= 8 and s.novelty >= 7]
+    assert picks
+    for item in scores.values():
+        comment = item.comment
+        assert "unless" not in comment and "chemistry and other" not in comment
+        mentioned = re.match(r"[^:]+: mentions ((?:“[^”]+”(?:, )?)+)", comment)
+        if mentioned:  # the evidence is this paper's own words
+            for word in re.findall(r"“([^”]+)”", mentioned.group(1)):
+                assert word.lower().replace("-", " ") in texts[item.paper.arxiv_id], comment
+        if "which you filter out" in comment:
+            phrase = re.search(r"also mentions “([^”]+)”, which you filter out",
+                               comment).group(1)
+            assert all(w in texts[item.paper.arxiv_id] for w in phrase.lower()[:5].split())
+    # Before any label, a pick is justified by its own words, never by meaning alone.
+    assert all(": mentions “" in s.comment for s in picks)
+    # A filter is named only where it matched, not on a third of the picks as before.
+    assert sum("filter out" in s.comment for s in picks) <= 0.1 * len(picks)
+
+
+def test_the_tfidf_fallback_says_it_scored_on_vocabulary_alone(tmp_path):
+    scores = score(tmp_path, TfidfEncoder())
+    assert all("scored on vocabulary alone" in s.comment for s in scores.values())
+
+
+def test_a_corrupt_model_file_falls_back_to_tfidf_with_the_reason(tmp_path):
+    import logging
+
+    from papersift.scoring.local import make_encoder
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"not an onnx file")
+    (folder / "tokenizer.json").write_text("{}")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("papersift").addHandler(handler)
+    try:
+        encoder = make_encoder(LocalSettings(model=str(folder)))
+    finally:
+        logging.getLogger("papersift").removeHandler(handler)
+    assert isinstance(encoder, TfidfEncoder)
+    messages = " ".join(r.getMessage() for r in records)
+    assert f"{folder / 'model.onnx'}: cannot load the embedding model" in messages
+    assert "scoring with TF-IDF instead" in messages

@@ -288,9 +288,17 @@ def test_without_a_key_the_local_scorer_makes_the_digest(tmp_path, arxiv, embedd
     with_embeddings(tmp_path, embedded_store)
     config = write_project(tmp_path, arxiv=arxiv)
     result = run(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
-    assert result.digest.model == "local (all-MiniLM-L6-v2)"
+    assert result.digest.model == "local (all-MiniLM-L6-v2-int8)"
     assert 0.05 * 663 <= len(result.digest.selected) <= 0.13 * 663
-    assert "| Cost | $0.00 | $0.00 | $0.00 |" in digest_text(tmp_path)
+    text = digest_text(tmp_path)
+    assert "| Cost | $0.00 | $0.00 | $0.00 |" in text
+    # No prompt was sent: the appendix shows the interests and the scorer's settings.
+    appendix = text.split("## What the local scorer used")[1]
+    assert "Paper selection prompt" not in text and "System prompt" not in text
+    assert "### Your interests" in appendix and "### Scorer settings" in appendix
+    assert "Embedding model: all-MiniLM-L6-v2-int8" in appendix
+    data = json.loads((tmp_path / "out" / "json" / "2026-04" / "2026-04-14.json").read_text())
+    assert "prompts" not in data and data["scorer_inputs"]["settings"]
 
 
 def test_hybrid_sends_only_the_local_top_share_to_the_llm(tmp_path, arxiv, llm, embedded_store):

@@ -176,10 +176,12 @@ class Selected:
 
 @dataclass(frozen=True)
 class Prompts:
-    """The prompt texts shown in the digest's appendix."""
+    """What the digest's appendix shows: the LLM's prompts, or, for the local scorer
+    (``local``), the interests it read and its settings (no prompt was sent)."""
 
-    system: str
-    user_template: str
+    system: str  # local: the interests file
+    user_template: str  # local: the scorer's settings, one per line
+    local: bool = False
 
 
 @dataclass(frozen=True)

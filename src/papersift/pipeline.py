@@ -31,6 +31,7 @@ from papersift.models import (
     Filtered,
     NotScored,
     Paper,
+    Prompts,
     Scored,
     ScoringOutcome,
     Selected,
@@ -125,8 +126,12 @@ def preflight(config: Config, secrets: Secrets, day: dt.date | None, today: dt.d
     if kind in ("llm", "hybrid"):
         check_endpoint(config.llm, secrets)
     model = _local_settings(config).model
-    if kind in ("local", "hybrid") and model != PACKAGED_MODEL and not Path(model).is_dir():
-        raise ConfigError(f"local.model = '{config.local.model}': no such model folder")
+    if kind in ("local", "hybrid") and model != PACKAGED_MODEL:
+        if not Path(model).is_dir():
+            raise ConfigError(f"local.model = '{config.local.model}': no such model folder")
+        if not (Path(model) / "model.onnx").is_file():
+            raise ConfigError(f"local.model = '{config.local.model}': the folder has no "
+                              "model.onnx (an ONNX sentence-embedding model and tokenizer.json)")
     if config.output.formats:
         _check_writable(config.out_dir, "output.dir")
     _check_writable(config.store_path.parent, "output.store")
@@ -235,7 +240,8 @@ def _run_day(
         not_scored=tuple(not_scored),
         filtered_counts=dict(Counter(_reason_group(f.reason) for f in left_out)),
         usage=store.day_usage(fetched.day, scorer.model),
-        prompts=prompts.shown(),
+        prompts=(Prompts(prompts.interests, "\n".join(scorer.settings_lines()), local=True)
+                 if isinstance(scorer, LocalScorer) else prompts.shown()),
         relevance_cutoff=config.selection.relevance_cutoff,
         novelty_cutoff=config.selection.novelty_cutoff,
         source=fetched.source,

@@ -18,8 +18,8 @@ GITIGNORE_LINES = ("/papersift-data/", "/out/")
 
 
 def default_package() -> str:
-    """What the workflow installs: this version of papersift with the local scorer."""
-    return f"papersift[local]=={__version__}"
+    """What the workflow installs: this version of papersift (the local scorer included)."""
+    return f"papersift=={__version__}"
 
 
 def github_workflow(package: str | None = None) -> str:

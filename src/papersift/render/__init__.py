@@ -123,7 +123,11 @@ def digest_record(digest: Digest) -> dict[str, Any]:
              "authors": list(n.paper.authors), "reason": n.reason}
             for n in digest.not_scored
         ],
-        "prompts": {"system": digest.prompts.system, "user": digest.prompts.user_template},
+        **({"scorer_inputs": {"interests": digest.prompts.system,
+                              "settings": digest.prompts.user_template.splitlines()}}
+           if digest.prompts.local else
+           {"prompts": {"system": digest.prompts.system,
+                        "user": digest.prompts.user_template}}),
     }
 
 

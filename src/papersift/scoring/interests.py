@@ -29,7 +29,20 @@ _FILTER = {"filter", "not relevant", "irrelevant", "exclude", "no", "skip", "avo
            "not interested", "negative", "ignore"}
 _AVOID_HINT = re.compile(r"\b(avoid|leave these|not interested|exclude|ignore)\b", re.I)
 _KEYWORD_HINT = re.compile(r"\bkeywords?\b", re.I)
-_SPLIT = re.compile(r"\s*(?:[,;]|\bsuch as\b|\be\.g\.|\bincluding\b|\(|\))\s*", re.I)
+# Where one phrase list ends and the next begins; commas then separate the items.
+_CHUNK = re.compile(r"\s*(?:;|\.\s|\bsuch as\b|\be\.g\.|\bi\.e\.|\bincluding\b|\(|\)|:)\s*",
+                    re.I)
+# "unless the method itself is new", "without a new mechanism, principle or analysis":
+# the reader's exceptions, not what they want or filter out; dropped to the clause's end.
+_EXCEPTION = re.compile(r"\b(?:unless|except|excepting|without|other than|but not|apart from)"
+                        r"\b[^;.]*", re.I)
+# "chemistry and other domain applications": the category of the items before it.
+_AND_OTHER = re.compile(r",?\s*\b(?:and|or) (?:other|similar)\b[^,;.]*", re.I)
+# Heads of a list ("work on X", "applications in X, Y"): the list items are the phrases.
+_LIST_HEAD = re.compile(r"^(?:(?:papers?|work|methods?|studies)\s+(?:that|which|where|on|about)"
+                        r"\s+|(?:downstream\s+|domain\s+)?applications?\s+(?:in|to|of)\s+)", re.I)
+_LEADING = re.compile(r"^(?:(?:and|or|etc\.?|other|also)\s+)+", re.I)
+_MAX_PHRASE_WORDS = 8  # longer pieces are prose, not phrases
 
 
 @dataclass
@@ -44,10 +57,10 @@ class Topic:
 
     def keep_phrases(self) -> list[str]:
         """The topic broken into short phrases: one embedding each finds specific hits."""
-        return _phrases([self.name, *self.keep])
+        return phrases([self.name, *self.keep])
 
     def filter_phrases(self) -> list[str]:
-        return _phrases(self.filter)
+        return phrases(self.filter)
 
 
 @dataclass
@@ -60,9 +73,9 @@ class Interests:
     @property
     def negative_phrases(self) -> list[str]:
         """Everything the reader said not to want, as short phrases."""
-        phrases = [p for t in self.topics for p in t.filter_phrases()]
-        return list(dict.fromkeys([*phrases, *_phrases(self.negative_keywords),
-                                   *_phrases(self.avoid)]))
+        filters = [p for t in self.topics for p in t.filter_phrases()]
+        return list(dict.fromkeys([*filters, *phrases(self.negative_keywords),
+                                   *phrases(self.avoid)]))
 
 
 def parse_interests(text: str) -> Interests:
@@ -78,9 +91,9 @@ def parse_interests(text: str) -> Interests:
             (topics[-1].filter if kind in _FILTER else topics[-1].keep).append(value)
         elif section == "keywords":
             target = interests.negative_keywords if kind in _FILTER else interests.keywords
-            target.extend(_phrases([value]))
+            target.extend(phrases([value]))
         elif section == "avoid":
-            interests.avoid.extend(_phrases([value]))
+            interests.avoid.extend(phrases([value]))
         elif section == "intro":
             intro.append(value)
     if not topics:
@@ -93,8 +106,10 @@ def _items(text: str) -> list[tuple[str, str, str]]:
     items: list[list[str]] = []
     section = "intro"  # intro | topic | keywords | avoid | other
     has_topics = False
+    in_paragraph = False  # the previous line was prose, with no blank line since
     for raw in text.splitlines():
         line = raw.rstrip()
+        previous_prose, in_paragraph = in_paragraph, False
         if not line.strip():
             continue
         topic = _TOPIC.match(line)
@@ -111,29 +126,45 @@ def _items(text: str) -> list[tuple[str, str, str]]:
             continue
         bullet = _BULLET.match(line)
         if (not bullet and items and items[-1][0] not in ("heading", "topic-start")
-                and raw[:1].isspace()):
+                and (raw[:1].isspace() or previous_prose)):
             items[-1][2] = f"{items[-1][2]} {_clean(line)}"  # a wrapped line
+            in_paragraph = previous_prose
             continue
         if has_topics and not bullet and _AVOID_HINT.search(line) and line.endswith(":"):
             section = "avoid"  # "Usually leave these to ... unless ...:"
             items.append(["heading", "", ""])
             continue
         body = bullet.group(1) if bullet else line.strip()
+        in_paragraph = not bullet
         label = _LABEL.match(body)
         kind = label.group(1).strip().lower() if label else ""
         items.append([section, kind, _clean(label.group(2) if label else body)])
     return [(a, b, c) for a, b, c in items if a != "heading" and c]
 
 
-def _phrases(texts: list[str]) -> list[str]:
+def phrases(texts: list[str]) -> list[str]:
+    """The short phrases of ``texts``: list items, without exception clauses or list heads.
+
+    A piece too long to be a list item is prose: it is kept whole with the comma items
+    after it, which continue it ("a principle for storing, updating, recalling"), rather
+    than cut into fragments."""
     found = []
     for text in texts:
-        for part in _SPLIT.split(text):
-            part = re.sub(r"^(and|or|etc\.?|other)\s+", "", part.strip(" .:"), flags=re.I)
-            part = re.sub(r"\s+(etc\.?)$", "", part)
-            if len(part) >= 3 and part.lower() not in ("etc", "etc."):
-                found.append(part)
+        for chunk in _CHUNK.split(_AND_OTHER.sub("", _EXCEPTION.sub("", text))):
+            parts = chunk.split(",")
+            for index, part in enumerate(parts):
+                part = _tidy(part)
+                if len(part.split()) > _MAX_PHRASE_WORDS:
+                    found.append(_tidy(",".join([part, *parts[index + 1:]])))
+                    break
+                if len(part) >= 2 and part.lower() not in ("etc", "etc."):
+                    found.append(part)
     return list(dict.fromkeys(found))
+
+
+def _tidy(part: str) -> str:
+    part = _LEADING.sub("", _LIST_HEAD.sub("", part.strip(" .:")))
+    return " ".join(re.sub(r"\s+(etc\.?)$", "", part).strip(" .:").split())
 
 
 def _clean(text: str) -> str:

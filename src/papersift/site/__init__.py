@@ -168,6 +168,7 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
             usage=day.record.get("run", {}).get("usage", {}),
             papers=day.papers, not_scored=day.record.get("not_scored", []),
             prompts=day.record.get("prompts"),
+            scorer_inputs=day.record.get("scorer_inputs"),
             prev=days[position - 1] if position > 0 else None,
             next=days[position + 1] if position + 1 < len(days) else None, **context))
 
