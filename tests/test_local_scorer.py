@@ -270,7 +270,8 @@ def test_local_comments_name_this_papers_words_and_only_real_filter_matches(tmp_
                                comment).group(1)
             assert all(w in texts[item.paper.arxiv_id] for w in phrase.lower()[:5].split())
     # Before any label, a pick is justified by its own words, never by meaning alone.
-    assert all(": mentions “" in s.comment for s in picks)
+    assert all(": mentions “" in s.comment or ": shares words with your “" in s.comment
+               for s in picks)
     # A filter is named only where it matched, not on a third of the picks as before.
     assert sum("filter out" in s.comment for s in picks) <= 0.1 * len(picks)
 

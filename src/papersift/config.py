@@ -154,7 +154,7 @@ class ScoringConfig(_Section):
 
 
 class LocalConfig(_Section):
-    # "all-MiniLM-L6-v2" is the model the local extra installs; or a local folder.
+    # "all-MiniLM-L6-v2" is the ONNX model shipped with papersift; or a local folder.
     model: str = "all-MiniLM-L6-v2"
     max_seq_length: Annotated[int, Field(ge=16, le=512)] = 192
     novelty_days: Annotated[int, Field(ge=1)] = 30

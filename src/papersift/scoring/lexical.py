@@ -30,7 +30,7 @@ TOP_PHRASES = 3  # phrase matches summed per topic
 # neural networks form features"), not a match. Tried 0, 1/3, 1/2, 2/3: 1/3 was the best
 # over the 11 labelled days and better than none in both halves of them.
 LEAST_MATCH = 0.34
-EVIDENCE_SHARE = 0.2  # a single word is named as evidence only if this few papers use it
+EVIDENCE_SHARE = 0.05  # a word of a longer phrase is evidence if this few papers use it
 
 
 def words(text: str) -> list[tuple[str, str]]:
@@ -60,6 +60,7 @@ class LexicalMatch:
     positive: np.ndarray  # (papers,) the best topic's
     negative: np.ndarray  # (papers,) the best filter/avoid phrase match
     evidence: list[list[list[str]]]  # [paper][topic] -> the paper's matched words
+    best_phrase: list[list[str | None]]  # [paper][topic] -> its best-matched phrase
     filtered: list[str | None]  # [paper] a filter/avoid phrase wholly present, if any
 
 
@@ -106,15 +107,23 @@ class LexicalMatcher:
         topic_scores = np.zeros((n, len(self.topics)))
         negative = np.zeros(n)
         evidence: list[list[list[str]]] = []
+        best_phrase: list[list[str | None]] = []
         filtered: list[str | None] = []
         for row, paper in enumerate(papers):
             per_topic = []
+            best_phrase.append([])
             for column, topic in enumerate(self.topics):
                 matches = [score(paper, p) for p in topic]
                 topic_scores[row, column] = sum(sorted(matches, reverse=True)[:TOP_PHRASES])
+                best = int(np.argmax(matches)) if matches else -1
+                best_phrase[row].append(topic[best].text if best >= 0 and matches[best] > 0
+                                        else None)
+                # Evidence: the phrase's word pairs, a one-word phrase ("pruning"), or a
+                # rare word of a longer one; not "low" of "low-rank methods".
                 found = [t for p, m in zip(topic, matches, strict=True) if m > 0
                          for t in p.terms if t in paper
-                         and (" " in t or frequency[t] <= EVIDENCE_SHARE * n)]
+                         and (" " in t or len(p.words) == 1
+                              or frequency[t] <= EVIDENCE_SHARE * n)]
                 # Name the pairs, and single words only where no pair already says them.
                 pairs = [t for t in found if " " in t]
                 inside = {w for t in pairs for w in t.split()}
@@ -129,4 +138,5 @@ class LexicalMatcher:
                      and (len(p.words) > 1 or paper[next(iter(p.words))] >= 2)]
             filtered.append(whole[0] if whole else None)
         positive = topic_scores.max(axis=1) if self.topics else np.zeros(n)
-        return LexicalMatch(topic_scores, positive, negative, evidence, filtered)
+        return LexicalMatch(topic_scores, positive, negative, evidence, best_phrase,
+                            filtered)

@@ -1,9 +1,11 @@
 """The local default scorer: no API key, no network, seconds per day.
 
-Relevance: zero-shot similarity of each paper to the topics of ``interests.md``
-(sentence embeddings with the local extra, TF-IDF without it), replaced by a learned
-ranking once the store holds enough labels. Both are mapped onto 1–10 by rank within the
-day, calibrated so the default cutoffs keep a digest of about the size an LLM picks.
+Relevance: zero-shot similarity of each paper to the topics of ``interests.md`` (the
+shipped ONNX sentence embeddings, TF-IDF only if they cannot load) plus the interests'
+words found in it, replaced by a learned ranking once the store holds enough labels.
+Both are mapped onto 1–10 by rank within the day, calibrated so the default cutoffs keep
+a digest of about the size an LLM picks; before any label, a paper needs a phrase of its
+topic in its own words to reach the cutoff.
 
 Novelty: how far a paper lies from everything the store saw in the last days (its
 nearest neighbour), again on 1–10 by rank. That is "new relative to recent arXiv", not
@@ -112,8 +114,8 @@ class LocalScorer:
                                          else "not yet (too few labelled papers)"))
         lines.append(f"Novelty: distance from the papers of the last {settings.novelty_days} "
                      "days")
-        lines.append(f"Selected: relevance >= {settings.relevance_cutoff} and novelty >= "
-                     f"{settings.novelty_cutoff}")
+        lines.append(f"Selected: relevance at least {settings.relevance_cutoff} and novelty "
+                     f"at least {settings.novelty_cutoff}")
         return lines
 
     @property
@@ -150,12 +152,11 @@ class LocalScorer:
         relevance = scale_by_rank(ranking, RELEVANCE_SHARES)
         if self.learned is None and zero.lexical is not None:
             # Not by rank alone: before any label, a paper in which no phrase of its
-            # topic appears (the evidence its comment would name) stays below the cutoff,
-            # however well it ranks by meaning ("quantum circuits" near "quantization").
-            # On the labelled days 10 of 135 picks in the zero-shot top 12% lack one; it
-            # keeps the best of an off-topic day, and look-alikes, out of a first digest.
-            unmatched = np.array([not zero.lexical.evidence[row][int(zero.best_topic[row])]
-                                  for row in range(n)], dtype=bool)
+            # topic appears (at least a third of the phrase's weight) stays below the
+            # cutoff, however well it ranks by meaning ("quantum circuits" near
+            # "quantization"). On the labelled days 10 of 135 picks in the zero-shot top
+            # 12% lack one; it keeps the best of an off-topic day, and look-alikes, out.
+            unmatched = zero.lexical.topic_scores[np.arange(n), zero.best_topic[:n]] <= 0
             relevance[:n][unmatched] = np.minimum(relevance[:n][unmatched],
                                                   self.settings.relevance_cutoff - 1)
         novelty = scale_by_rank(self._distance_from_recent(vectors, n), NOVELTY_SHARES)
@@ -257,6 +258,9 @@ class LocalScorer:
                      + (f", matching {_quoted(matched)}" if matched else "")]
         elif matched:
             parts = [f"{topic}: mentions {_quoted(matched)}"]
+        elif lexical and lexical.best_phrase[row][topic_index]:
+            parts = [f"{topic}: shares words with your "
+                     f"{_quoted([lexical.best_phrase[row][topic_index]])}"]
         else:
             phrase_index = int(zero.best_phrase[row])
             nearest = vectors.phrases[phrase_index] if phrase_index >= 0 else topic
