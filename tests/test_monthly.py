@@ -68,5 +68,5 @@ def test_latest_md_keeps_following_new_days_after_a_monthly_overview(tmp_path, a
     monthly_of_archive(tmp_path, arxiv, env=NO_LLM)
     publish(digest_for(dt.date(2026, 4, 17), real_papers()[40:42]), tmp_path / "out",
             ["md", "json", "site"])
-    assert (tmp_path / "out" / "latest.md").read_text().startswith(
-        "# Personalized Daily arXiv Papers 2026-04-17")
+    assert "\n# Personalized Daily arXiv Papers 2026-04-17\n" in (
+        tmp_path / "out" / "latest.md").read_text()

@@ -64,7 +64,9 @@ def test_digest_markdown_follows_the_sample_layout(tmp_path, arxiv, llm):
     text = digest_text(tmp_path)
     usage = result.digest.usage
 
-    assert text.startswith("# Personalized Daily arXiv Papers 2026-04-14\n")
+    # The sample opens with Previous Day / Monthly Overview / Next Day, then the title.
+    assert text.startswith("<!-- navigation -->\nMonthly Overview [2026-04]")
+    assert "\n<!-- /navigation -->\n\n# Personalized Daily arXiv Papers 2026-04-14\n" in text
     assert "| [gpt-4.1-mini] | Prompt | Completion | Total |" in text
     assert (f"| Token | {usage.prompt_tokens} | {usage.completion_tokens} | "
             f"{usage.total_tokens} |") in text
@@ -82,7 +84,10 @@ def test_digest_markdown_follows_the_sample_layout(tmp_path, arxiv, llm):
         assert label in section
     assert "## Paper selection prompt" in text and "### System prompt" in text
     assert "### User prompt" in text and "[PAPER LIST]" in text
-    assert (tmp_path / "out" / "latest.md").read_text() == text
+    # latest.md is the same digest; only its navigation links start from OUT/.
+    latest = (tmp_path / "out" / "latest.md").read_text()
+    assert latest.split("<!-- /navigation -->")[1] == text.split("<!-- /navigation -->")[1]
+    assert "Monthly Overview [2026-04](md/2026-04/overview.md)" in latest
 
 
 def test_every_fetched_paper_is_accounted_for(tmp_path, arxiv, llm):
@@ -257,7 +262,10 @@ def test_backfilling_an_older_day_keeps_latest_md(tmp_path, arxiv, llm):
     newer.write_text("a newer digest")
     (tmp_path / "out" / "latest.md").write_text("a newer digest")
     run_day(config)
-    assert (tmp_path / "out" / "latest.md").read_text() == "a newer digest"
+    latest = (tmp_path / "out" / "latest.md").read_text()
+    # Still the newer digest; its navigation now leads back to the backfilled day.
+    assert latest.endswith("a newer digest")
+    assert "Previous Day [2026-04-14](md/2026-04/2026-04-14.md)" in latest
 
 
 def test_prompt_texts_can_be_replaced_by_files(tmp_path, arxiv, llm):

@@ -84,3 +84,34 @@ def test_a_replaced_file_keeps_its_permissions(tmp_path):
     digest.chmod(0o640)
     publish(digest_for(DAY, real_papers()[:4]), tmp_path, ["md"])
     assert stat.S_IMODE(digest.stat().st_mode) == 0o640
+
+
+def test_each_days_markdown_links_the_previous_and_next_day_and_its_month(tmp_path):
+    """As the reference's pages do: Previous Day / Monthly Overview / Next Day, true
+    after a later day is added and after an earlier gap is backfilled."""
+    out = tmp_path / "out"
+    days = [dt.date(2026, 4, 14), dt.date(2026, 4, 20), dt.date(2026, 4, 16)]  # 16 last
+    for index, day in enumerate(days):
+        publish(digest_for(day, real_papers()[index * 2:index * 2 + 2]), out, ["md"])
+
+    def head(day: dt.date) -> str:
+        text = (out / "md" / "2026-04" / f"{day}.md").read_text()
+        return text.split("<!-- /navigation -->")[0]
+
+    first, middle, last = (head(dt.date(2026, 4, d)) for d in (14, 16, 20))
+    assert "Previous Day" not in first
+    assert "Next Day [2026-04-16](../2026-04/2026-04-16.md)" in first
+    assert "Previous Day [2026-04-14](../2026-04/2026-04-14.md)" in middle
+    assert "Next Day [2026-04-20](../2026-04/2026-04-20.md)" in middle
+    assert "Previous Day [2026-04-16](../2026-04/2026-04-16.md)" in last
+    assert "Next Day" not in last
+    assert "Monthly Overview [2026-04](../2026-04/overview.md)" in middle
+    latest = (out / "latest.md").read_text()
+    assert "# Personalized Daily arXiv Papers 2026-04-20" in latest
+    assert "Previous Day [2026-04-16](md/2026-04/2026-04-16.md)" in latest
+    # Every link leads to a file that exists (the overview comes with `papersift monthly`).
+    import re
+    for page in [*out.glob("md/*/*.md"), out / "latest.md"]:
+        for target in re.findall(r"\]\(([^)]+\.md)\)", page.read_text()):
+            if not target.endswith("overview.md"):
+                assert (page.parent / target).exists(), (page, target)

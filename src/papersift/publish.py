@@ -8,6 +8,7 @@ from papersift.atomic import Staging
 from papersift.health import stage_status
 from papersift.models import Digest
 from papersift.render import digest_record, output_path, record_json, render_markdown
+from papersift.render.navigation import archived_days, navigation, neighbours, with_navigation
 from papersift.site import build_site
 
 
@@ -17,13 +18,7 @@ def publish(digest: Digest, out_dir: Path, formats: list[str]) -> list[Path]:
     shown: list[Path] = []
     with Staging() as staging:
         if "md" in formats:
-            markdown = render_markdown(digest)
-            path = output_path(out_dir, "md", digest.day)
-            staging.write(path, markdown)
-            shown.append(path)
-            if _is_latest(out_dir, digest):
-                staging.write(out_dir / "latest.md", markdown)
-                shown.append(out_dir / "latest.md")
+            shown += _write_markdown(digest, out_dir, staging)
         record = digest_record(digest)
         if "json" in formats or "site" in formats:  # the site is built from the JSON
             path = output_path(out_dir, "json", digest.day)
@@ -39,7 +34,22 @@ def publish(digest: Digest, out_dir: Path, formats: list[str]) -> list[Path]:
     return shown
 
 
-def _is_latest(out_dir: Path, digest: Digest) -> bool:
-    """Backfilling an older day must not replace latest.md with an older digest."""
-    days = [p.stem for p in (out_dir / "md").glob("*/????-??-??.md")]
-    return all(day <= digest.day.isoformat() for day in days)
+def _write_markdown(digest: Digest, out_dir: Path, staging: Staging) -> list[Path]:
+    """The day's Markdown, its neighbours' navigation lines, and ``latest.md`` (the newest
+    day's digest: backfilling an older day only updates its navigation)."""
+    days = sorted({*archived_days(out_dir), digest.day})
+    texts = {digest.day: render_markdown(digest)}
+    for day in neighbours(days, digest.day):
+        if day is not None:
+            texts[day] = output_path(out_dir, "md", day).read_text(encoding="utf-8")
+    written = []
+    for day, text in texts.items():
+        previous, following = neighbours(days, day)
+        path = output_path(out_dir, "md", day)
+        staging.write(path, with_navigation(text, navigation(day, previous, following, "../")))
+        if day == days[-1]:  # links from OUT/ rather than OUT/md/YYYY-MM/
+            staging.write(out_dir / "latest.md",
+                          with_navigation(text, navigation(day, previous, following, "md/")))
+        if day == digest.day:
+            written += [path] + ([out_dir / "latest.md"] if day == days[-1] else [])
+    return written
