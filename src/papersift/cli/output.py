@@ -60,15 +60,24 @@ def say(level: str, message: str) -> None:
     err.print(f"[{colour}]{level}:[/] {escape(text)}", highlight=False)
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # a service manager or CI stopping the run: clean up as for ^C
+def _interrupt(signum: int, frame: object) -> None:
+    """^C, or SIGTERM from a service manager or a cancelled CI job: stop as for ^C.
+
+    From this moment, requests cut off mid-flight leave coroutines that are never awaited;
+    their warnings come while the stack unwinds (before any ``except`` runs) and would bury
+    the one line that matters, so they are silenced here, not later."""
+    warnings.filterwarnings("ignore", message=r"coroutine .* was never awaited",
+                            category=RuntimeWarning)
+    logging.getLogger("asyncio").disabled = True
+    raise KeyboardInterrupt
 
 
 @contextmanager
 def exit_on_error(verbose: bool = False) -> Iterator[None]:
     """Any failure ends the command with one line and its exit code, never a traceback
     (``-v`` adds the traceback of an unexpected one)."""
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         yield
     except typer.Exit:
