@@ -101,3 +101,26 @@ def test_under_a_sub_path_every_link_search_and_feed_resolve(site, page):
     feed = page.request.get(site + "feed.xml")
     assert feed.ok and "<entry>" in feed.text()
     assert not failed
+
+
+def test_the_spotlight_sits_above_the_list_and_leads_to_its_paper(tmp_path, page):
+    from papersift.selection import spotlight
+
+    chosen = real_papers()[10:15]
+    digest = digest_for(dt.date(2026, 4, 20), chosen)
+    digest = type(digest)(**{**digest.__dict__,
+                             "spotlight": spotlight(list(digest.selected), 2)})
+    publish(digest, tmp_path, ["json", "site"])
+    with serve_under(tmp_path / "site", "/digest/") as url:
+        page.goto(url + "2026-04/2026-04-20.html")
+        box = page.get_by_role("region", name="Spotlight")
+        assert box.is_visible()
+        items = box.get_by_role("listitem")
+        assert items.count() == 2
+        assert "The day's top score; relevance 9/10, novelty 8/10; Efficiency." in (
+            items.first.inner_text())
+        toc = page.get_by_role("heading", name="Table of contents")
+        assert box.bounding_box()["y"] < toc.bounding_box()["y"]
+        page.screenshot(path=str(ARTIFACTS / "spotlight.png"))  # the README's picture
+        box.get_by_role("link", name=chosen[1].title).click()
+        assert page.url.endswith(f"#arxiv-{chosen[1].arxiv_id}")

@@ -5,6 +5,7 @@ reported in one line, exit code 4, and resent with `papersift notify`."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from pathlib import Path
@@ -222,6 +223,13 @@ def test_run_publishes_then_pushes_to_every_channel(tmp_path, arxiv, llm, mailbo
     [message] = mailbox.messages
     text = message.get_body(("plain",)).get_content()
     assert all(paper["title"] in text for paper in record["papers"].values())
+    # The spotlight opens the email, in both parts, before the full list.
+    first = record["spotlight"][0]
+    first_paper = record["papers"][first["arxiv_id"]]["title"]
+    assert text.index("Spotlight:") < text.index(f"1. {first_paper}")
+    assert f"{first['title']}: {first['why']}" in text
+    page = message.get_body(("html",)).get_content()
+    assert "Spotlight</h2>" in page and first["why"] in html.unescape(page)
     assert slack.posts[0]["text"] == f"papersift: {len(PICKS)} papers for 2026-04-14"
     status = json.loads((tmp_path / "out/status.json").read_text())
     assert [(p["channel"], p["ok"]) for p in status["pushes"]] == [

@@ -450,3 +450,24 @@ def test_long_abstracts_reach_the_llm_cut_at_a_sentence_end(tmp_path, arxiv, llm
     assert len(cut) > 300  # most arXiv abstracts are longer than 1000 characters
     assert all(len(a) <= 1000 + 2 for a in abstracts)
     assert sum(a.endswith(". …") for a in cut) > 0.9 * len(cut)  # whole sentences
+
+
+def test_the_days_best_papers_are_spotlighted_on_top_of_markdown_and_json(tmp_path, arxiv,
+                                                                          llm):
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm)
+    run_day(config)
+    text = digest_text(tmp_path)
+    data = json.loads((tmp_path / "out" / "json" / "2026-04" / "2026-04-14.json").read_text())
+    best = expected_order()[:3]
+    assert [s["arxiv_id"] for s in data["spotlight"]] == best
+    assert all(s["why"].endswith(".") and "relevance" in s["why"] for s in data["spotlight"])
+    assert data["spotlight"][0]["why"].startswith("The day's top score")
+    # Above the table of contents, each entry linking to its paper's section.
+    spot = text.split("## Spotlight")[1].split("Table of contents")[0]
+    assert text.index("## Spotlight") < text.index("Table of contents")
+    for index, item in enumerate(data["spotlight"], start=1):
+        title = data["papers"][item["arxiv_id"]]["title"]
+        assert f"{index}. [{title}](#paper-{item['rank']})" in spot.replace("\\", "")
+    write_project(tmp_path, arxiv=arxiv, llm=llm, extra="[selection]\nspotlight = 0\n")
+    run_day(config)
+    assert "## Spotlight" not in digest_text(tmp_path)

@@ -172,6 +172,7 @@ class PromptsConfig(_Section):
 class SelectionConfig(_Section):
     relevance_cutoff: Score = 8
     novelty_cutoff: Score = 7
+    spotlight: Annotated[int, Field(ge=0, le=20)] = 3
 
 
 class OutputConfig(_Section):

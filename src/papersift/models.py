@@ -175,6 +175,15 @@ class Selected:
 
 
 @dataclass(frozen=True)
+class Spotlight:
+    """One of the day's best papers, shown on top, and why it stands out."""
+
+    item: Selected
+    rank: int  # its place in the digest
+    why: str
+
+
+@dataclass(frozen=True)
 class Prompts:
     """What the digest's appendix shows: the LLM's prompts, or, for the local scorer
     (``local``), the interests it read and its settings (no prompt was sent)."""
@@ -216,3 +225,4 @@ class Digest:
     source: str
     generated_at: dt.datetime
     status: RunStatus | None = None
+    spotlight: tuple[Spotlight, ...] = ()

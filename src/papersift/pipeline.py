@@ -51,7 +51,7 @@ from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import PromptSet
 from papersift.scoring.relevance import paper_text
 from papersift.scoring.topics import tag_topics
-from papersift.selection import author_matched, select
+from papersift.selection import author_matched, select, spotlight
 from papersift.sources import check_day, fetch_day, keep_announced, latest_possible_day
 from papersift.store import Store, run_lock
 
@@ -247,6 +247,7 @@ def _run_day(
         source=fetched.source,
         generated_at=finished_at,
         status=status,
+        spotlight=spotlight(selected, config.selection.spotlight),
     ))
     chosen = {s.paper.arxiv_id for s in selected}
     store.record_outcomes(run_id, [

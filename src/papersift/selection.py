@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from papersift.models import Candidate, Scored, Selected
+from papersift.models import Candidate, Scored, Selected, Spotlight
 
 
 def author_matched(candidate: Candidate) -> Scored:
@@ -40,3 +40,23 @@ def _newest_first(selected: Selected) -> tuple[int, ...]:
     digits = [int(part) for part in selected.paper.arxiv_id.replace("/", ".").split(".")
               if part.isdigit()]
     return tuple(-d for d in digits)
+
+
+def spotlight(selected: list[Selected], count: int) -> tuple[Spotlight, ...]:
+    """The first ``count`` papers of the digest (followed authors, then the best scores),
+    each with one line on why it stands out."""
+    chosen = []
+    for rank, item in enumerate(selected[:count], start=1):
+        scored = item.scored
+        if scored.candidate.matched_authors:
+            lead = f"By {', '.join(scored.candidate.matched_authors)}, whom you follow"
+        elif rank == 1 or item.score == selected[0].score:
+            lead = "The day's top score"
+        else:
+            lead = f"Top {rank} of {len(selected)}"
+        details = ([f"relevance {scored.relevance}/10, novelty {scored.novelty}/10"]
+                   if scored.relevance is not None and scored.novelty is not None else [])
+        if scored.topic:
+            details.append(scored.topic)
+        chosen.append(Spotlight(item, rank, "; ".join([lead, *details]) + "."))
+    return tuple(chosen)

@@ -47,6 +47,16 @@ class Push:
         return sorted(papers, key=lambda p: p.get("rank") or 0)
 
     @property
+    def spotlight(self) -> list[dict[str, Any]]:
+        """The day's spotlight entries (title, why) that name one of its papers."""
+        papers = self.record.get("papers") or {}
+        entries = self.record.get("spotlight")
+        if not isinstance(entries, list):
+            return []
+        return [e for e in entries if isinstance(e, dict) and e.get("arxiv_id") in papers
+                and isinstance(e.get("why"), str)]
+
+    @property
     def is_digest(self) -> bool:
         """A day's digest (a status-only push has no paper counts)."""
         return "total" in self.record.get("run", {})

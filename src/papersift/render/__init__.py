@@ -68,6 +68,7 @@ def render_markdown(digest: Digest) -> str:
         total=digest.total,
         scanned=digest.scanned,
         selected=digest.selected,
+        spotlight=digest.spotlight,
         not_scored=digest.not_scored,
         filtered_counts=digest.filtered_counts,
         relevance_cutoff=digest.relevance_cutoff,
@@ -118,6 +119,8 @@ def digest_record(digest: Digest) -> dict[str, Any]:
             "status": status_record(digest.status) if digest.status else None,
         },
         "papers": papers,
+        "spotlight": [{"arxiv_id": s.item.paper.arxiv_id, "title": s.item.paper.title,
+                       "rank": s.rank, "why": s.why} for s in digest.spotlight],
         "not_scored": [
             {"arxiv_id": n.paper.arxiv_id, "title": n.paper.title,
              "authors": list(n.paper.authors), "reason": n.reason}
