@@ -203,11 +203,8 @@ def main() -> None:
                           (1, "learned, embeddings alone (logistic regression)")):
         means[f"signal_{column}"] = report(label, {
             d.name: metrics(signals[d.name][:, column], d.labels) for d in scored_days})
-    weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(learn.SIGNALS, model.weights,
-                                                        strict=True))
     means["learned"] = report(
-        f"learned combination (weights {weights}, "
-        f"{'stacked on the last training days' if model.weights_learned else 'defaults'}; "
+        f"learned combination (weights {model.weights_text()}; "
         f"{len(everything.labels)} labelled papers of {len(train_days)} earlier days)",
         {d.name: metrics(signals[d.name].sum(axis=1), d.labels) for d in scored_days})
 

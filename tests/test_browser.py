@@ -3,6 +3,7 @@ against the built site served on 127.0.0.1."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from pathlib import Path
@@ -108,8 +109,7 @@ def test_the_spotlight_sits_above_the_list_and_leads_to_its_paper(tmp_path, page
 
     chosen = real_papers()[10:15]
     digest = digest_for(dt.date(2026, 4, 20), chosen)
-    digest = type(digest)(**{**digest.__dict__,
-                             "spotlight": spotlight(list(digest.selected), 2)})
+    digest = dataclasses.replace(digest, spotlight=spotlight(list(digest.selected), 2))
     publish(digest, tmp_path, ["json", "site"])
     with serve_under(tmp_path / "site", "/digest/") as url:
         page.goto(url + "2026-04/2026-04-20.html")

@@ -271,6 +271,33 @@ def test_a_hundred_thousand_deep_json_source_is_one_line(tmp_path, arxiv):
         f"error: {tmp_path / '2026-04-14.json'}: JSON nested too deeply to be paper records"]
 
 
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+def test_requests_cut_off_by_a_stop_leave_no_warning_before_the_one_line(sent):
+    """A request in flight when the stop arrives is a coroutine never awaited; it is
+    dropped while the stack unwinds, before the error line is written. Its warning must
+    not reach the terminal (it did, once, in the stopped-run test below)."""
+    code = ("import os, signal, sys, time\n"
+            "from papersift.cli.output import exit_on_error\n"
+            "async def request(): pass\n"
+            "def run():\n"
+            "    in_flight = request()\n"
+            "    try:\n"
+            f"        os.kill(os.getpid(), {int(sent)}); time.sleep(30)\n"
+            "    finally:\n"
+            "        del in_flight  # dropped during the unwinding, as asyncio does\n"
+            "import typer\n"
+            "try:\n"
+            "    with exit_on_error():\n"
+            "        run()\n"
+            "except typer.Exit as stop:  # what the CLI's app does with it\n"
+            "    sys.exit(stop.exit_code)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 130
+    assert result.stderr.strip().splitlines() == [
+        "error: interrupted; what was already scored is kept in the store"]
+
+
 def test_a_stopped_run_says_so_in_one_line_and_keeps_what_was_scored(tmp_path, arxiv, llm):
     """SIGTERM (systemd stop, a cancelled CI job) ends the run like ^C: one line, 130."""
     llm.latency = 0.2

@@ -268,7 +268,8 @@ def test_local_comments_name_this_papers_words_and_only_real_filter_matches(tmp_
         if "which you filter out" in comment:
             phrase = re.search(r"also mentions “([^”]+)”, which you filter out",
                                comment).group(1)
-            assert all(w in texts[item.paper.arxiv_id] for w in phrase.lower()[:5].split())
+            # every word of it is there (matched by stem: "imaging" for "images")
+            assert all(w[:5] in texts[item.paper.arxiv_id] for w in phrase.lower().split())
     # Before any label, a pick is justified by its own words, never by meaning alone.
     assert all(": mentions “" in s.comment or ": shares words with your “" in s.comment
                for s in picks)

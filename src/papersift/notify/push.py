@@ -12,7 +12,7 @@ from typing import Any
 from papersift.errors import PapersiftError
 from papersift.health import status_record
 from papersift.models import RunStatus
-from papersift.render import output_path
+from papersift.render import output_path, spotlight_entries
 
 SHORT_ABSTRACT = 360  # characters of the abstract a push shows (the site has the rest)
 
@@ -48,13 +48,8 @@ class Push:
 
     @property
     def spotlight(self) -> list[dict[str, Any]]:
-        """The day's spotlight entries (title, why) that name one of its papers."""
-        papers = self.record.get("papers") or {}
-        entries = self.record.get("spotlight")
-        if not isinstance(entries, list):
-            return []
-        return [e for e in entries if isinstance(e, dict) and e.get("arxiv_id") in papers
-                and isinstance(e.get("why"), str)]
+        """The day's spotlight entries (title, why)."""
+        return spotlight_entries(self.record)
 
     @property
     def is_digest(self) -> bool:

@@ -134,6 +134,17 @@ def digest_record(digest: Digest) -> dict[str, Any]:
     }
 
 
+def spotlight_entries(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A digest record's spotlight entries that name one of its papers (older records have
+    none; a hand-edited one may carry strays)."""
+    papers = record.get("papers") or {}
+    entries = record.get("spotlight")
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and e.get("arxiv_id") in papers
+            and isinstance(e.get("why"), str)]
+
+
 def render_json(digest: Digest) -> str:
     return record_json(digest_record(digest))
 

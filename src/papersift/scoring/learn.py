@@ -89,6 +89,12 @@ class LearnedModel:
     negatives: int
     folds: tuple[Fold, ...] = field(default=(), repr=False)
 
+    def weights_text(self) -> str:
+        """``words 3.10, embedding 1.37, interests 0.68`` and where they came from."""
+        weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(SIGNALS, self.weights, strict=True))
+        return weights + (" (stacked on earlier days)" if self.weights_learned
+                          else " (defaults: too few labelled days to weigh them)")
+
     def signals(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray) -> np.ndarray:
         """Each signal's score, weighted: (papers, 3); their row sum is ``decision``."""
         return self.regressions.signals(vectors, texts, zero) * np.array(self.weights)

@@ -99,8 +99,11 @@ class LexicalMatcher:
         def weight(term: str) -> float:
             return math.log((n + 1) / (frequency[term] + 1)) if term in frequency else unseen
 
+        totals = {id(p): sum(weight(t) for t in p.terms) or 1.0
+                  for p in [*self.negatives, *(p for topic in self.topics for p in topic)]}
+
         def score(paper: Counter[str], phrase: Phrase) -> float:
-            total = sum(weight(t) for t in phrase.terms) or 1.0
+            total = totals[id(phrase)]
             found = sum(weight(t) * (1 + math.log(paper[t])) for t in phrase.terms if t in paper)
             return found / total if found / total >= LEAST_MATCH else 0.0
 

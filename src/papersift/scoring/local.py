@@ -34,7 +34,7 @@ from papersift.scoring.encoders import (
     TfidfEncoder,
 )
 from papersift.scoring.interests import Interests
-from papersift.scoring.lexical import LexicalMatcher
+from papersift.scoring.lexical import LexicalMatch, LexicalMatcher
 from papersift.scoring.relevance import (
     InterestVectors,
     ZeroShot,
@@ -102,13 +102,9 @@ class LocalScorer:
         lines.append("Zero-shot: similarity to each topic and its phrases, plus the "
                      "interests' words found in the paper, minus what you filter out")
         if self.learned:
-            weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(learn.SIGNALS,
-                                                               self.learned.weights,
-                                                               strict=True))
             lines.append(f"Learned from {self.learned.positives} wanted and "
-                         f"{self.learned.negatives} unwanted papers; weights: {weights} "
-                         + ("(stacked on earlier days)" if self.learned.weights_learned
-                            else "(defaults: too few labelled days to weigh them)"))
+                         f"{self.learned.negatives} unwanted papers; weights: "
+                         f"{self.learned.weights_text()}")
         else:
             lines.append("Learning: " + ("off (local.learn = false)" if not settings.learn
                                          else "not yet (too few labelled papers)"))
@@ -150,20 +146,22 @@ class LocalScorer:
         ranking = self._learned_ranking(vectors, texts, zero.score, candidates,
                                         interest_vectors)
         relevance = scale_by_rank(ranking, RELEVANCE_SHARES)
-        if self.learned is None and zero.lexical is not None:
+        lexical = zero.lexical
+        assert lexical is not None  # _zero_shot always matches the words
+        if self.learned is None:
             # Not by rank alone: before any label, a paper in which no phrase of its
             # topic appears (at least a third of the phrase's weight) stays below the
             # cutoff, however well it ranks by meaning ("quantum circuits" near
             # "quantization"). On the labelled days 10 of 135 picks in the zero-shot top
             # 12% lack one; it keeps the best of an off-topic day, and look-alikes, out.
-            unmatched = zero.lexical.topic_scores[np.arange(n), zero.best_topic[:n]] <= 0
+            unmatched = lexical.topic_scores[np.arange(n), zero.best_topic[:n]] <= 0
             relevance[:n][unmatched] = np.minimum(relevance[:n][unmatched],
                                                   self.settings.relevance_cutoff - 1)
         novelty = scale_by_rank(self._distance_from_recent(vectors, n), NOVELTY_SHARES)
         weighed = self.learned.top_words(texts[:n]) if self.learned else [[]] * n
         scored = []
         for row, candidate in enumerate(candidates):
-            comment = self._comment(interest_vectors, zero, row, weighed[row])
+            comment = self._comment(interest_vectors, zero, lexical, row, weighed[row])
             topic = self.interests.topics[int(zero.best_topic[row])].name
             scored.append((Scored(candidate, int(relevance[row]), int(novelty[row]), comment,
                                   self.model, topic), float(ranking[row])))
@@ -220,11 +218,8 @@ class LocalScorer:
             np.array([e.day.toordinal() if e.day else unknown_day for e in examples]),
             self._zero_shot(example_vectors, example_texts, interest_vectors).score)
         model = self.learned = learn.fit(training)
-        log.info("ranking learned from %d wanted and %d unwanted papers; weights %s (%s)",
-                 model.positives, model.negatives,
-                 ", ".join(f"{n} {w:.2f}" for n, w in zip(learn.SIGNALS, model.weights,
-                                                          strict=True)),
-                 "stacked on earlier days" if model.weights_learned else "defaults")
+        log.info("ranking learned from %d wanted and %d unwanted papers; weights %s",
+                 model.positives, model.negatives, model.weights_text())
         if self.settings.prefilter_recall is not None:
             self.cut = learn.calibrate(model, self.settings.prefilter_recall)
         return model.decision(vectors, texts, zero)
@@ -246,19 +241,18 @@ class LocalScorer:
 
     # -- explanation --------------------------------------------------------------------
 
-    def _comment(self, vectors: InterestVectors, zero: ZeroShot, row: int,
-                 weighed: list[str]) -> str:
+    def _comment(self, vectors: InterestVectors, zero: ZeroShot, lexical: LexicalMatch,
+                 row: int, weighed: list[str]) -> str:
         """Why this paper scored as it did, in the evidence of its own words."""
         topic_index = int(zero.best_topic[row])
         topic = self.interests.topics[topic_index].name
-        lexical = zero.lexical
-        matched = lexical.evidence[row][topic_index][:4] if lexical else []
+        matched = lexical.evidence[row][topic_index][:4]
         if not self.embeds:
             parts = [f"{topic}: scored on vocabulary alone (the embedding model did not load)"
                      + (f", matching {_quoted(matched)}" if matched else "")]
         elif matched:
             parts = [f"{topic}: mentions {_quoted(matched)}"]
-        elif lexical and lexical.best_phrase[row][topic_index]:
+        elif lexical.best_phrase[row][topic_index]:
             parts = [f"{topic}: shares words with your "
                      f"{_quoted([lexical.best_phrase[row][topic_index]])}"]
         else:
@@ -266,7 +260,7 @@ class LocalScorer:
             nearest = vectors.phrases[phrase_index] if phrase_index >= 0 else topic
             parts = [f"{topic}: closest in meaning to {_quoted([nearest])} (no phrase of "
                      "your interests appears in it)"]
-        if lexical and lexical.filtered[row]:
+        if lexical.filtered[row]:
             parts.append(f"it also mentions {_quoted([lexical.filtered[row]])}, "
                          "which you filter out")
         if self.learned:

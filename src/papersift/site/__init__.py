@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from papersift import __version__
 from papersift.atomic import Staging
 from papersift.health import read_status
-from papersift.render import money, when
+from papersift.render import money, spotlight_entries, when
 from papersift.text import script_assignment, xml_safe
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
             papers=day.papers, not_scored=day.record.get("not_scored", []),
             prompts=day.record.get("prompts"),
             scorer_inputs=day.record.get("scorer_inputs"),
-            spotlight=_valid_spotlight(day.record, day.papers),
+            spotlight=spotlight_entries(day.record),
             prev=days[position - 1] if position > 0 else None,
             next=days[position + 1] if position + 1 < len(days) else None, **context))
 
@@ -337,14 +337,3 @@ class _Writer:
             pass
         self.staging.write(path, text)
         self.written.append(path)
-
-
-def _valid_spotlight(record: dict, papers: list) -> list[dict]:
-    """The record's spotlight entries that name one of its papers (older records and
-    hand-edited ones may have none or stray ones)."""
-    ids = {p.get("arxiv_id") for p in papers}
-    entries = record.get("spotlight")
-    if not isinstance(entries, list):
-        return []
-    return [e for e in entries if isinstance(e, dict) and e.get("arxiv_id") in ids
-            and isinstance(e.get("why"), str)]
