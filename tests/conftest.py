@@ -169,7 +169,7 @@ def s2() -> Iterator[S2Server]:
 
 @dataclass
 class LLMRequest:
-    stage: str  # "title" or "abstract"
+    stage: str  # "title", "abstract", "summary" or "monthly"
     ids: list[str]
     body: dict[str, Any]
     headers: dict[str, str]
@@ -241,6 +241,7 @@ class ScriptedLLM:
             time.sleep(self.latency)
         system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
         stage = ("monthly" if "monthly overview" in system
+                 else "summary" if "TL;DR" in system
                  else "title" if "Titles of" in user else "abstract")
         ids = PAPER_ID.findall(user)
         self.requests.append(LLMRequest(stage, ids, body, dict(request.headers)))
@@ -277,13 +278,17 @@ class ScriptedLLM:
             topics = re.findall(r"^## (.+)$", user, flags=re.MULTILINE)
             cited = re.findall(r"\[([0-9.]+)\]", user)[0]
             text = json.dumps({t: f"This month in {t}: see [{cited}]." for t in topics})
+        elif stage == "summary":  # "Write the TL;DR in German of these 3 papers."
+            language = re.search(r"TL;DR in (.+?) of these", user).group(1)
+            text = json.dumps([{"id": i, "tldr": f"[{language}] What {titles[i]} finds."}
+                               for i in ids if i not in self.omit])
         elif stage == "title":
             text = self._title_answer(ids, titles, self._orders(user, ids))
         else:
             text = self._scores(ids, self._orders(user, ids))
             text = self._mangle(text, fault, ids)
         style = fault if fault in ("fenced", "chatty") else self.style
-        if body.get("response_format") and stage != "monthly":
+        if body.get("response_format") and stage in ("title", "abstract"):
             text = self._structured(stage, text)
         if fault == "empty":
             text = ""

@@ -124,3 +124,39 @@ def test_the_spotlight_sits_above_the_list_and_leads_to_its_paper(tmp_path, page
         page.screenshot(path=str(ARTIFACTS / "spotlight.png"))  # the README's picture
         box.get_by_role("link", name=chosen[1].title).click()
         assert page.url.endswith(f"#arxiv-{chosen[1].arxiv_id}")
+
+
+def test_math_reads_as_math_code_links_and_the_tldr_sits_above_the_abstract(tmp_path, page):
+    from papersift.models import Summary
+
+    papers = real_papers()
+    chosen = [papers[236], papers[66], papers[127]]  # S$^3$, Muon$^2$, math + a GitHub link
+    digest = digest_for(dt.date(2026, 4, 20), chosen)
+    selected = tuple(dataclasses.replace(item, summary=Summary(
+        item.paper.abstract.split(". ")[1] + ".", "English", extractive=True))
+        for item in digest.selected)
+    publish(dataclasses.replace(digest, selected=selected), tmp_path, ["json", "site"])
+    with serve_under(tmp_path / "site", "/digest/") as url:
+        requested = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(url + "2026-04/2026-04-20.html")
+        first = page.locator("article.paper").first
+        heading = first.get_by_role("heading")
+        assert heading.inner_text().startswith("1. S3: Structured Sparsity")
+        assert heading.locator("sup").inner_text() == "3" and "$" not in heading.inner_text()
+        third = page.locator("article.paper").nth(2)
+        abstract = third.locator("details p")
+        assert "$" not in abstract.inner_text() and "\\" not in abstract.inner_text()
+        code = third.get_by_role("link", name="GitHub")
+        assert code.get_attribute("href").startswith("https://github.com/")
+        tldr = first.locator(".tldr")
+        assert tldr.inner_text().startswith(
+            "TL;DR (the abstract's most informative sentence):")
+        assert not first.locator("details p").is_visible()  # the abstract stays collapsed
+        assert tldr.bounding_box()["y"] < first.locator("details").bounding_box()["y"]
+        first.screenshot(path=str(ARTIFACTS / "tldr.png"))  # the README's picture
+        third.scroll_into_view_if_needed()
+        third.locator("details summary").click()
+        third.screenshot(path=str(ARTIFACTS / "math-and-code.png"))  # the README's picture
+        # nothing is loaded from another site: no CDN for the math
+        assert requested and all(r.startswith(url.split("/digest/")[0]) for r in requested)

@@ -16,6 +16,7 @@ from conftest import PICKS, SECRET_KEY, SMTP_PASSWORD, free_port, smtp_server, w
 from papersift.health import digest_status
 from papersift.models import Candidate, NotScored
 from papersift.publish import publish
+from papersift.render.latex import latex_text
 from test_cli import all_output_text, papersift
 from test_site import digest_for, real_papers
 
@@ -210,7 +211,8 @@ def test_run_publishes_then_pushes_to_every_channel(tmp_path, arxiv, llm, mailbo
                                                       webhook):
     write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
         mailbox.config() + f'\n[notify.webhook]\nurl = "{webhook.url}"'
-        '\n[notify]\nbackoff_seconds = 0\n[output]\nsite_url = "https://ada.github.io/digest/"'))
+        '\n[notify]\nbackoff_seconds = 0\n[output]\nsite_url = "https://ada.github.io/digest/"'
+        '\n[summary]\nenabled = true'))
     env = {**mailbox.env, "OPENAI_API_KEY": SECRET_KEY, "PAPERSIFT_SLACK_WEBHOOK_URL": slack.url}
     result = papersift("run", "--date", "2026-04-14", cwd=tmp_path, env_extra=env)
     assert result.returncode == 0, result.stderr
@@ -222,14 +224,22 @@ def test_run_publishes_then_pushes_to_every_channel(tmp_path, arxiv, llm, mailbo
     assert len(record["papers"]) == len(PICKS)
     [message] = mailbox.messages
     text = message.get_body(("plain",)).get_content()
-    assert all(paper["title"] in text for paper in record["papers"].values())
+    # titles read as text: "Muon$^2$" is "Muon²" in the text part
+    assert all(latex_text(paper["title"]) in text for paper in record["papers"].values())
     # The spotlight opens the email, in both parts, before the full list.
     first = record["spotlight"][0]
-    first_paper = record["papers"][first["arxiv_id"]]["title"]
+    first_paper = latex_text(record["papers"][first["arxiv_id"]]["title"])
     assert text.index("Spotlight:") < text.index(f"1. {first_paper}")
-    assert f"{first['title']}: {first['why']}" in text
+    assert f"{latex_text(first['title'])}: {first['why']}" in text
     page = message.get_body(("html",)).get_content()
     assert "Spotlight</h2>" in page and first["why"] in html.unescape(page)
+    # Each paper's TL;DR comes before its abstract, in both parts.
+    summary = record["papers"][first["arxiv_id"]]["summary"]["text"]
+    entry = text[text.index(f"1. {first_paper}"):]
+    assert entry.index(f"TL;DR: {summary}") < entry.index("Abstract:")
+    entry = html.unescape(page)[html.unescape(page).index(first_paper):]
+    assert entry.index(f"TL;DR:</b> {summary}") < entry.index(record["papers"][
+        first["arxiv_id"]]["abstract"][:40])
     assert slack.posts[0]["text"] == f"papersift: {len(PICKS)} papers for 2026-04-14"
     status = json.loads((tmp_path / "out/status.json").read_text())
     assert [(p["channel"], p["ok"]) for p in status["pushes"]] == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from papersift.models import (
     Candidate,
@@ -16,6 +17,8 @@ from papersift.models import (
 )
 from papersift.publish import publish
 from papersift.render import money, render_json, render_markdown
+from papersift.render.latex import latex_html, latex_text
+from papersift.render.links import code_links
 
 
 def digest(selected=(), not_scored=(), usage=None) -> Digest:
@@ -66,3 +69,47 @@ def test_a_day_without_selected_papers_says_so_and_lists_not_scored(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
         "md/2026-04/2026-04-14.md", "latest.md", "json/2026-04/2026-04-14.json"]
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+LATEX_PAPER = Paper(
+    "2604.00002", r"S$^3$-Attention: $\mathcal{O}(n \log n)$ Sparse Attention",
+    r"We reach 87\% of the accuracy with \emph{fewer} steps, $\alpha_t \leq 10^{-3}$. "
+    r"Code: \url{https://github.com/someone/s3-attention}. Weights at "
+    "https://huggingface.co/someone/s3-7b.",
+    ("Ada Lovelace",), ("cs.LG",), comment="ICML 2026; code at github.com/someone/s3-attention")
+
+
+def test_markdown_keeps_arxivs_latex_as_written_and_links_the_code():
+    scored = Scored(Candidate(LATEX_PAPER), 9, 8, "ok", "gpt-5")
+    text = render_markdown(digest([Selected(scored, 17)]))
+    assert "## 1. [S$^3$-Attention: $\\mathcal{O}(n \\log n)$ Sparse Attention]" in text
+    assert "87\\% of the accuracy with \\emph{fewer} steps, $\\alpha_t \\leq 10^{-3}$" in text
+    assert "\\\\" not in text.split("## Paper selection prompt")[0]  # no doubled backslash
+    assert ("**Code:** [GitHub](https://github.com/someone/s3-attention), "
+            "[Hugging Face](https://huggingface.co/someone/s3-7b)") in text
+    record = json.loads(render_json(digest([Selected(scored, 17)])))
+    assert record["papers"]["2604.00002"]["code"] == [
+        {"url": "https://github.com/someone/s3-attention", "label": "GitHub"},
+        {"url": "https://huggingface.co/someone/s3-7b", "label": "Hugging Face"}]
+
+
+def test_latex_reads_as_text_in_html_and_plain_text():
+    assert str(latex_html(LATEX_PAPER.title)) == (
+        'S<span class="math"><sup>3</sup></span>-Attention: '
+        '<span class="math">𝒪(n log n)</span> Sparse Attention')
+    assert latex_text(LATEX_PAPER.title) == "S³-Attention: 𝒪(n log n) Sparse Attention"
+    assert latex_text(LATEX_PAPER.abstract).startswith(
+        "We reach 87% of the accuracy with fewer steps, αₜ ≤ 10⁻³. Code: https://github.com/")
+    assert latex_text(r"$\frac{a+b}{2}$, $\sqrt{d}$, $\mathbb{R}^d$, $\hat{y}$, ``q''") == (
+        "(a+b)/2, √d, ℝ^d, ŷ, “q”")
+    # what is not LaTeX stays as written, and nothing becomes markup
+    assert str(latex_html("a $5 fee <b>x</b> & \\ours")) == \
+        "a $5 fee &lt;b&gt;x&lt;/b&gt; &amp; \\ours"
+    assert "<script" not in str(latex_html(r"$\text{<script>alert(1)</script>}$"))
+
+
+def test_code_links_need_a_repository_and_come_once():
+    links = code_links("250+ GitHub stars; see github.com/owner and https://github.com/a/b.git.",
+                       "Project page: https://a-team.github.io/b/ code https://github.com/a/b")
+    assert [(link.label, link.url) for link in links] == [
+        ("GitHub", "https://github.com/a/b"), ("Project page", "https://a-team.github.io/b/")]

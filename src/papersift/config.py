@@ -175,6 +175,15 @@ class SelectionConfig(_Section):
     spotlight: Annotated[int, Field(ge=0, le=20)] = 3
 
 
+class SummaryConfig(_Section):
+    # A one- or two-sentence TL;DR above each selected paper's abstract: written by the
+    # LLM (one extra request for the selected papers only) or, with no LLM, the abstract's
+    # most informative sentence, labelled as extracted.
+    enabled: bool = False
+    language: Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[^\r\n{}<>]+$")] = \
+        "English"
+
+
 class OutputConfig(_Section):
     dir: FilePath = Path("out")
     formats: list[Literal["md", "json", "site"]] = ["md", "json", "site"]
@@ -256,6 +265,7 @@ class Config(_Section):
     local: LocalConfig = LocalConfig()
     prompts: PromptsConfig = PromptsConfig()
     selection: SelectionConfig = SelectionConfig()
+    summary: SummaryConfig = SummaryConfig()
     output: OutputConfig = OutputConfig()
     notify: NotifyConfig = NotifyConfig()
     pricing: dict[str, Price] = {}

@@ -163,11 +163,23 @@ class ScoringOutcome:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """A paper's TL;DR: written by an LLM (``model``) in ``language``, or, with
+    ``extractive``, the abstract's most informative sentence as arXiv wrote it."""
+
+    text: str
+    language: str
+    model: str = ""
+    extractive: bool = False
+
+
+@dataclass(frozen=True)
 class Selected:
-    """A paper chosen for the digest, with its rank score."""
+    """A paper chosen for the digest, with its rank score (and summary, when asked for)."""
 
     scored: Scored
     score: int
+    summary: Summary | None = None
 
     @property
     def paper(self) -> Paper:

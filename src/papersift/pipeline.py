@@ -54,6 +54,7 @@ from papersift.scoring.topics import tag_topics
 from papersift.selection import author_matched, select, spotlight
 from papersift.sources import check_day, fetch_day, keep_announced, latest_possible_day
 from papersift.store import Store, run_lock
+from papersift.summaries import LLMSummaries, summarise
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +226,15 @@ def _run_day(
         novelty_cutoff=config.selection.novelty_cutoff,
         author_match_score=config.authors.match_score,
     )
-    selected = _with_topics(selected, prompts, candidates)
+    context = [paper_text(c.paper.title, c.paper.abstract) for c in candidates]
+    selected = _with_topics(selected, prompts, context)
+    run_usage = outcome.usage
+    if config.summary.enabled:
+        llm = _summary_llm(config, secrets, store, run_id, outcome.usage)
+        selected, summary_usage = summarise(selected, config.summary.language, context, llm)
+        run_usage = Usage()
+        run_usage.add(outcome.usage)
+        run_usage.add(summary_usage)
     finished_at = dt.datetime.now(dt.UTC)
     status = digest_status(fetched.day, scorer.model, selected=len(selected),
                            total=len(fetched.papers), not_scored=not_scored,
@@ -259,7 +268,7 @@ def _run_day(
     written = publish(digest, config.out_dir, list(config.output.formats))
     store.finish_run(run_id, status="done", total=digest.total, scanned=digest.scanned,
                      relevant=len(selected), not_scored=len(not_scored))
-    return RunResult(digest, written, outcome.usage, store.path,
+    return RunResult(digest, written, run_usage, store.path,
                      asked=outcome.asked, fresh=outcome.fresh)
 
 
@@ -290,12 +299,31 @@ def _account_for_all(fetched: FetchedDay, left_out: list[Filtered], scored: list
 
 
 def _with_topics(selected: list[Selected], prompts: PromptSet,
-                 candidates: Sequence[Candidate]) -> list[Selected]:
+                 context: Sequence[str]) -> list[Selected]:
     """Selected papers tagged with the reader's topic they belong to."""
-    context = [paper_text(c.paper.title, c.paper.abstract) for c in candidates]
     tagged = tag_topics([s.scored for s in selected], parse_interests(prompts.interests),
                         context)
     return [Selected(scored, s.score) for s, scored in zip(selected, tagged, strict=True)]
+
+
+def _summary_llm(config: Config, secrets: Secrets, store: Store, run_id: int,
+                 spent: Usage) -> LLMSummaries | None:
+    """The LLM that writes summaries: the scoring one, unless none is used or the run's
+    budget is spent (then the summaries are extractive)."""
+    if chosen_scorer(config, secrets) not in ("llm", "hybrid"):
+        if config.summary.language.lower() != "english":
+            log.info("summary.language = %r needs an LLM; the extracted sentences stay in "
+                     "the abstract's language", config.summary.language)
+        return None
+    limits = config.llm
+    cost = spent.total_cost
+    if (limits.max_tokens_per_run and spent.total_tokens >= limits.max_tokens_per_run) or (
+            limits.max_cost_per_run and cost is not None and cost >= limits.max_cost_per_run):
+        log.warning("summaries: the run's LLM budget is spent; the digest shows extracted "
+                    "sentences instead")
+        return None
+    return LLMSummaries(config.llm, lambda: make_async_client(config.llm, secrets),
+                        PriceTable(config.pricing), store, run_id)
 
 
 def _reason_group(reason: str) -> str:

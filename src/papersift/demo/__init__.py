@@ -18,6 +18,7 @@ from papersift.config import (
     PromptsConfig,
     ScoringConfig,
     Secrets,
+    SummaryConfig,
 )
 from papersift.pipeline import RunResult, run, scorer_factory_for
 from papersift.progress import NULL_PROGRESS, Progress
@@ -45,6 +46,7 @@ def run_demo(out_dir: Path, progress: Progress = NULL_PROGRESS) -> list[RunResul
             arxiv=ArxivConfig(source="file", file=day_file),
             scoring=ScoringConfig(scorer="local"),
             prompts=PromptsConfig(interests=interests),
+            summary=SummaryConfig(enabled=True),
             output=OutputConfig(dir=out_dir),
             base_dir=out_dir,
         )

@@ -13,7 +13,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from papersift.config import EmailConfig, NotifyConfig, Secrets
 from papersift.notify.push import Push, PushError, headline, shorten
-from papersift.render import when
+from papersift.render import summary_label, when
+from papersift.render.latex import latex_html, latex_text
 
 
 def build_email(push: Push, settings: EmailConfig) -> EmailMessage:
@@ -23,6 +24,7 @@ def build_email(push: Push, settings: EmailConfig) -> EmailMessage:
                       autoescape=True)
     env.filters["shorten"] = shorten
     env.filters["when"] = when
+    env.filters["summary_label"] = summary_label
     context = {"push": push, "papers": push.papers, "status": push.status,
                "headline": headline(push), "run": push.record.get("run", {})}
     message = EmailMessage()
@@ -40,8 +42,10 @@ def build_email(push: Push, settings: EmailConfig) -> EmailMessage:
     message["Message-ID"] = email.utils.make_msgid(domain=settings.sender.rsplit("@", 1)[-1])
     message["X-Papersift-Outcome"] = push.status.get("outcome", "")
     env.autoescape = False
+    env.filters["tex"] = latex_text
     message.set_content(env.get_template("email.txt.j2").render(**context))
     env.autoescape = True
+    env.filters["tex"] = latex_html
     message.add_alternative(env.get_template("email.html.j2").render(**context),
                             subtype="html")
     return message

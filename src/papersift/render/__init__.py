@@ -11,15 +11,30 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from papersift.health import status_record
-from papersift.models import Digest, Usage
+from papersift.models import Digest, Summary, Usage
+from papersift.render.links import code_links
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+# Outside math: an escape arXiv already wrote ("\\_") is kept, a bare special is escaped.
+_MD_SPECIAL = re.compile(r"(\\[\\`*_\[\]|])|([`*_\[\]|])")
+_MATH = re.compile(r"(?<!\\)\$[^$]+(?<!\\)\$")
 
 
 def md_escape(text: str) -> str:
-    """Text from arXiv or an LLM, made inert in Markdown (no markup, no raw HTML)."""
-    text = _MD_SPECIAL.sub(r"\\\1", str(text))
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    """Text from arXiv or an LLM, made inert in Markdown (no markup, no link, no raw HTML)
+    while keeping arXiv's LaTeX as written: no backslash is doubled, ``$…$`` is left as
+    is (a Markdown viewer with math renders it) but for what could open a link or code."""
+    text = str(text)
+    pieces, last = [], 0
+    for math in _MATH.finditer(text):
+        pieces.append(_MD_SPECIAL.sub(_escape_special, text[last:math.start()]))
+        pieces.append(math.group(0).replace("`", "\\`").replace("](", "\\]("))
+        last = math.end()
+    pieces.append(_MD_SPECIAL.sub(_escape_special, text[last:]))
+    return "".join(pieces).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_special(match: re.Match[str]) -> str:
+    return match.group(1) or "\\" + match.group(2)
 
 
 def money(value: float | None) -> str:
@@ -54,6 +69,8 @@ def markdown_environment() -> Environment:
     )
     env.filters["md"] = md_escape
     env.filters["money"] = money
+    env.filters["summary_label"] = summary_label
+    env.globals["code_links"] = code_links
     env.tests["budget_reason"] = lambda reason: str(reason).startswith("budget:")
     return env
 
@@ -101,6 +118,9 @@ def digest_record(digest: Digest) -> dict[str, Any]:
             "arxiv_comment": paper.comment,
             "abs_url": paper.abs_url,
             "pdf_url": paper.pdf_url,
+            "code": [{"url": link.url, "label": link.label}
+                     for link in code_links(paper.abstract, paper.comment)],
+            "summary": summary_record(item.summary),
         }
     return {
         "date": digest.day.isoformat(),
@@ -132,6 +152,20 @@ def digest_record(digest: Digest) -> dict[str, Any]:
            {"prompts": {"system": digest.prompts.system,
                         "user": digest.prompts.user_template}}),
     }
+
+
+def summary_record(summary: Summary | None) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    return {"text": summary.text, "language": summary.language, "model": summary.model,
+            "extractive": summary.extractive}
+
+
+def summary_label(summary: dict[str, Any] | Summary | None) -> str:
+    """How a summary is introduced: "TL;DR", or, for an extracted sentence, saying so."""
+    extractive = summary.extractive if isinstance(summary, Summary) else \
+        bool((summary or {}).get("extractive"))
+    return "TL;DR (the abstract's most informative sentence)" if extractive else "TL;DR"
 
 
 def spotlight_entries(record: dict[str, Any]) -> list[dict[str, Any]]:

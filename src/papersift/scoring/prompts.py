@@ -88,17 +88,8 @@ class PromptSet:
         return f"Score these {len(papers)} papers.\n\n{blocks}\n"
 
     def _paper_block(self, paper: Paper, *, with_abstract: bool) -> str:
-        """One paper as an element; its texts are escaped, so that none can close it
-        (a forged ``</paper>`` in an abstract stays text inside its own paper)."""
-        lines = [f'<paper id="{html.escape(paper.arxiv_id)}">', f"Title: {_escaped(paper.title)}"]
-        if with_abstract and self.include_authors:
-            more = " et al." if len(paper.authors) > 8 else ""
-            lines.append(f"Authors: {_escaped(', '.join(paper.authors[:8]))}{more}")
-        if with_abstract:
-            abstract = shortened(" ".join(paper.abstract.split()), self.max_abstract_chars)
-            lines.append(f"Abstract: {_escaped(abstract) or '(none)'}")
-        lines.append("</paper>")
-        return "\n".join(lines)
+        return paper_element(paper, abstract_chars=self.max_abstract_chars if with_abstract
+                             else None, authors=with_abstract and self.include_authors)
 
     # -- title pass -------------------------------------------------------------------
 
@@ -126,6 +117,21 @@ class PromptSet:
             system=self.scoring_system(),
             user_template=f"Score these N papers.\n\n{PAPER_LIST_PLACEHOLDER}\n",
         )
+
+
+def paper_element(paper: Paper, *, abstract_chars: int | None, authors: bool = False) -> str:
+    """One paper as an element of a prompt (its abstract cut at ``abstract_chars``, None:
+    title only); its texts are escaped, so that none can close it (a forged ``</paper>``
+    in an abstract stays text inside its own paper)."""
+    lines = [f'<paper id="{html.escape(paper.arxiv_id)}">', f"Title: {_escaped(paper.title)}"]
+    if authors:
+        more = " et al." if len(paper.authors) > 8 else ""
+        lines.append(f"Authors: {_escaped(', '.join(paper.authors[:8]))}{more}")
+    if abstract_chars is not None:
+        abstract = shortened(" ".join(paper.abstract.split()), abstract_chars)
+        lines.append(f"Abstract: {_escaped(abstract) or '(none)'}")
+    lines.append("</paper>")
+    return "\n".join(lines)
 
 
 def shortened(abstract: str, limit: int) -> str:

@@ -27,7 +27,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from papersift import __version__
 from papersift.atomic import Staging
 from papersift.health import read_status
-from papersift.render import money, spotlight_entries, when
+from papersift.render import money, spotlight_entries, summary_label, when
+from papersift.render.latex import latex_html, latex_text
 from papersift.text import script_assignment, xml_safe
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,7 @@ def _stamp(day: dt.date) -> str:
 
 def _search_index(days: list[DayEntry]) -> str:
     entries = [
-        {"id": p["arxiv_id"], "t": p["title"], "a": ", ".join(p.get("authors", [])),
+        {"id": p["arxiv_id"], "t": latex_text(p["title"]), "a": ", ".join(p.get("authors", [])),
          "c": p.get("COMMENT", ""), "g": p.get("topic", ""), "d": day.date.isoformat(),
          "u": f"{day.path}#arxiv-{p['arxiv_id']}"}
         for day in days for p in day.papers
@@ -317,6 +318,8 @@ def site_environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = money
     env.filters["when"] = when
+    env.filters["tex"] = latex_html
+    env.filters["summary_label"] = summary_label
     return env
 
 

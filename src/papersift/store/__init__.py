@@ -372,6 +372,27 @@ class Store:
                               (arxiv_id,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    # -- summaries ----------------------------------------------------------------------
+
+    def summaries(self, hashes: dict[str, str], model: str, language: str) -> dict[str, str]:
+        """Stored summaries of the papers in ``hashes`` (id -> text hash) still current."""
+        rows = self._rows_for_ids(
+            "SELECT arxiv_id, text_hash, summary FROM summaries"
+            " WHERE model = ? AND language = ? AND arxiv_id IN ({ids})",
+            (model, language), hashes)
+        return {key: summary for key, text_hash, summary in rows if hashes[key] == text_hash}
+
+    def save_summaries(self, model: str, language: str,
+                       rows: Iterable[tuple[str, str, str]]) -> None:
+        """Keep (arxiv_id, text_hash, summary) rows, so no later run pays for them again."""
+        now = _now()
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO summaries (arxiv_id, model, language, text_hash,"
+                " summary, written_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [(key, model, language, text_hash, self.redact(summary), now)
+                 for key, text_hash, summary in rows])
+
     # -- Batch API ----------------------------------------------------------------------
 
     def save_batch(self, batch_id: str, model: str, request_ids: Sequence[str]) -> None:

@@ -112,4 +112,17 @@ _M4_LLM_BATCHES = """
         );
 """
 
-MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER, _M3_RUN_KINDS, _M4_LLM_BATCHES]
+_M5_SUMMARIES = """
+        CREATE TABLE summaries (            -- LLM-written TL;DRs ([summary])
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            language TEXT NOT NULL,
+            text_hash TEXT NOT NULL,        -- written again when title/abstract change
+            summary TEXT NOT NULL,
+            written_at TEXT NOT NULL,
+            PRIMARY KEY (arxiv_id, model, language)
+        );
+"""
+
+MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER, _M3_RUN_KINDS, _M4_LLM_BATCHES,
+                         _M5_SUMMARIES]

@@ -1,0 +1,42 @@
+"""Code and project links found in a paper's abstract or arXiv comment (GitHub, GitLab,
+Hugging Face, GitHub Pages project pages), for a link under each paper."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A host we know, then a path up to white space or LaTeX/Markdown punctuation
+# ("\url{…}", "[this https URL](…)", "$\href{…}{…}$").
+_LINK = re.compile(
+    r"(?<![\w.-])(?:https?://)?(?:www\.)?"
+    r"(github\.com|gitlab\.com|huggingface\.co|hf\.co|[A-Za-z0-9-]+\.github\.io)"
+    r"(/[^\s<>\"'{}\[\]()|\\$,;]*)?", re.IGNORECASE)
+_LABELS = {"github.com": "GitHub", "gitlab.com": "GitLab", "huggingface.co": "Hugging Face",
+           "hf.co": "Hugging Face"}
+
+
+@dataclass(frozen=True)
+class CodeLink:
+    url: str
+    label: str  # "GitHub", "GitLab", "Hugging Face", "Project page"
+
+
+def code_links(*texts: str) -> list[CodeLink]:
+    """The distinct code/project links in ``texts``, in order of appearance."""
+    found: dict[str, CodeLink] = {}
+    for text in texts:
+        for match in _LINK.finditer(text or ""):
+            host = match.group(1).lower()
+            path = (match.group(2) or "").rstrip(".:-_")
+            segments = [s for s in path.split("/") if s]
+            least = 2 if host in ("github.com", "gitlab.com") else 1 if host in _LABELS else 0
+            if len(segments) < least:
+                continue  # "github.com/owner", "huggingface.co": no repository named
+            if host in ("github.com", "gitlab.com") and len(segments) == 2:
+                path = "/" + "/".join([segments[0], segments[1].removesuffix(".git")])
+            url = f"https://{host}{path}"
+            key = url.lower().rstrip("/")
+            if key not in found:
+                found[key] = CodeLink(url, _LABELS.get(host, "Project page"))
+    return list(found.values())

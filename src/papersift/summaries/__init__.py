@@ -1,0 +1,146 @@
+"""TL;DRs of the selected papers (``[summary]``), between selection and publishing.
+
+With an LLM, one extra request per ``BATCH`` selected papers writes them in the reader's
+language (only the selected papers: on the labelled days that costs far fewer tokens than
+a summary for every paper inside the scoring requests, see README "Summaries"). They are
+kept in the store by paper, model, language and text, so a rerun or a later day pays
+nothing for them, and their tokens are recorded with the run's, so the digest's token
+table counts them. A paper the LLM did not summarise (a failed request, a missing or
+unusable answer, the run's budget spent) gets the extractive summary, labelled as such:
+a summary is never invented and a paper never goes without one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+
+from papersift.config import LLMConfig
+from papersift.models import Paper, Selected, Summary, Usage
+from papersift.scoring.chat import AsyncChat, RequestFailed
+from papersift.scoring.parse import iter_json_objects
+from papersift.scoring.pricing import PriceTable
+from papersift.scoring.prompts import paper_element
+from papersift.sources.common import normalize_arxiv_id
+from papersift.store import Store
+from papersift.summaries.extractive import document_frequencies, most_informative_sentence
+from papersift.text import clean_text
+
+log = logging.getLogger(__name__)
+BATCH = 20  # papers per request: answers stay short and a failure costs little
+MAX_SUMMARY_CHARS = 500  # a longer answer is cut at a word (two sentences are ~300)
+
+
+@dataclass(frozen=True)
+class LLMSummaries:
+    """What the LLM path needs: the model's settings, a client, prices, where to record."""
+
+    config: LLMConfig
+    client_factory: Callable[[], object]  # an ``openai.AsyncOpenAI``
+    prices: PriceTable
+    store: Store
+    run_id: int
+
+
+def summary_prompt(language: str) -> str:
+    """The system prompt of the summary request, for ``language``."""
+    text = resources.files("papersift.summaries").joinpath("prompt.md").read_text("utf-8")
+    return text.strip().format(language=language)
+
+
+def summarise(selected: Sequence[Selected], language: str, context: Sequence[str],
+              llm: LLMSummaries | None = None) -> tuple[list[Selected], Usage]:
+    """``selected`` with a summary each, and the tokens this cost. ``context`` holds the
+    day's paper texts (the extractive summary's measure of what is rare)."""
+    usage = Usage()
+    written: dict[str, Summary] = {}
+    if llm is not None and selected:
+        written, usage = _from_llm([s.paper for s in selected], language, llm)
+    frequencies, total = document_frequencies(context)
+    result = []
+    for item in selected:
+        summary = written.get(item.paper.arxiv_id)
+        if summary is None:
+            sentence = most_informative_sentence(item.paper.abstract, frequencies, total)
+            summary = Summary(sentence, language, extractive=True) if sentence else None
+        result.append(replace(item, summary=summary))
+    return result, usage
+
+
+def text_hash(paper: Paper) -> str:
+    return hashlib.sha256(f"{paper.title}\0{paper.abstract}".encode()).hexdigest()[:16]
+
+
+def _from_llm(papers: Sequence[Paper], language: str, llm: LLMSummaries
+              ) -> tuple[dict[str, Summary], Usage]:
+    model = llm.config.model
+    hashes = {p.arxiv_id: text_hash(p) for p in papers}
+    stored = llm.store.summaries(hashes, model, language)
+    found = {key: Summary(text, language, model) for key, text in stored.items()}
+    missing = [p for p in papers if p.arxiv_id not in found]
+    usage = Usage()
+    if missing:
+        log.info("summaries: asking %s for %d (%d kept from earlier runs)", model,
+                 len(missing), len(found))
+        fresh, usage = asyncio.run(_ask_all(missing, language, llm))
+        llm.store.save_summaries(model, language,
+                                 [(key, hashes[key], text) for key, text in fresh.items()])
+        found.update({key: Summary(text, language, model) for key, text in fresh.items()})
+        if len(fresh) < len(missing):
+            log.warning("summaries: %d of %d papers got no summary from %s; they show the "
+                        "abstract's most informative sentence instead",
+                        len(missing) - len(fresh), len(missing), model)
+    return found, usage
+
+
+async def _ask_all(papers: Sequence[Paper], language: str, llm: LLMSummaries
+                   ) -> tuple[dict[str, str], Usage]:
+    client = llm.client_factory()
+    chat = AsyncChat(llm.config, client, llm.prices)  # type: ignore[arg-type]
+    system = summary_prompt(language)
+    batches = [papers[i:i + BATCH] for i in range(0, len(papers), BATCH)]
+    try:
+        answers = await asyncio.gather(
+            *(chat.ask(system, _user(batch, language, llm.config.max_abstract_chars))
+              for batch in batches), return_exceptions=True)
+    finally:
+        await client.close()  # type: ignore[attr-defined]
+    found: dict[str, str] = {}
+    usage = Usage()
+    for batch, answer in zip(batches, answers, strict=True):
+        if isinstance(answer, RequestFailed):
+            log.warning("summaries: a request for %d papers failed (%s)", len(batch), answer)
+            continue
+        if isinstance(answer, BaseException):
+            raise answer
+        llm.store.record_request(llm.run_id, "summary", answer.usage)
+        usage.add(answer.usage)
+        found.update(parse_summaries(answer.text, {p.arxiv_id for p in batch}))
+    return found, usage
+
+
+def _user(papers: Sequence[Paper], language: str, max_abstract_chars: int) -> str:
+    blocks = "\n\n".join(paper_element(p, abstract_chars=max_abstract_chars) for p in papers)
+    return f"Write the TL;DR in {language} of these {len(papers)} papers.\n\n{blocks}\n"
+
+
+def parse_summaries(text: str, wanted: set[str]) -> dict[str, str]:
+    """The usable summaries of an answer: ids of the batch, text of one line (first wins)."""
+    found: dict[str, str] = {}
+    for obj in iter_json_objects(text):
+        fields = {str(k).lower().replace("_", "").replace(";", ""): v for k, v in obj.items()}
+        raw_id, summary = fields.get("id", fields.get("arxivid")), fields.get("tldr",
+                                                                             fields.get("summary"))
+        key = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
+        if key not in wanted or key in found or not isinstance(summary, str):
+            continue
+        summary = clean_text(summary)
+        if len(summary) > MAX_SUMMARY_CHARS:
+            summary = summary[:MAX_SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
+        if summary:
+            found[key] = summary
+    return found
