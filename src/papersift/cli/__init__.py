@@ -26,6 +26,8 @@ from papersift.cli.output import (
 from papersift.config import CONFIG_FILENAME, Config, Secrets, load_config
 from papersift.demo import run_demo
 from papersift.deploy import GITIGNORE_LINES, WORKFLOW_PATH, github_workflow
+from papersift.feedback import Verdict, read_feedback_file
+from papersift.feedback import record as record_verdicts
 from papersift.library import read_library
 from papersift.monthly import overview_of, summarise, write_overview
 from papersift.morning import run_morning
@@ -36,6 +38,7 @@ from papersift.redact import Redactor
 from papersift.render import money
 from papersift.scoring.learn import MIN_NEGATIVES, MIN_POSITIVES
 from papersift.scoring.pricing import PriceTable
+from papersift.serve import make_server
 from papersift.site import build_site
 from papersift.sources.common import normalize_arxiv_id
 from papersift.store import Store
@@ -249,12 +252,29 @@ def demo(
 
 @app.command()
 def feedback(
-    arxiv_id: Annotated[str, typer.Argument(help="The paper, e.g. 2604.01234.")],
+    arxiv_id: Annotated[str | None, typer.Argument(help="The paper, e.g. 2604.01234.")] = None,
     like: Annotated[bool | None, typer.Option(
         "--like/--dislike", help="Whether you wanted to read it.")] = None,
+    import_file: Annotated[Path | None, typer.Option(
+        "--import", help="A papersift-feedback.json the site exported (its Like / Dislike "
+                         "clicks on a static host).")] = None,
     config: ConfigOption = Path(CONFIG_FILENAME),
 ) -> None:
     """Tell papersift whether a paper was worth reading; the local scorer learns from it."""
+    if import_file is not None:
+        if arxiv_id is not None or like is not None:
+            fail("--import reads every verdict from the file; give no paper or --like", 2)
+        with exit_on_error():
+            verdicts = read_feedback_file(import_file)
+            cfg = load_config(config)
+            with Store(cfg.store_path) as store:
+                record_verdicts(store, verdicts)
+        liked = sum(v.like for v in verdicts)
+        out.print(f"imported {len(verdicts)} verdicts from {import_file}: {liked} liked, "
+                  f"{len(verdicts) - liked} disliked; the next run learns from them")
+        return
+    if arxiv_id is None:
+        fail("name a paper (papersift feedback 2604.01234 --like) or --import FILE", 2)
     if like is None:
         fail("say --like or --dislike", 2)
     paper_id = normalize_arxiv_id(arxiv_id)
@@ -263,11 +283,41 @@ def feedback(
     with exit_on_error():
         cfg = load_config(config)
         with Store(cfg.store_path) as store:
-            store.add_label(paper_id, "feedback", like)
+            record_verdicts(store, [Verdict(paper_id, like)])
             known = store.paper(paper_id) is not None
     verdict = "liked" if like else "disliked"
     out.print(f"{paper_id}: {verdict}."
               + ("" if known else " It is not in the store yet; it counts once a run has seen it."))
+
+
+@app.command()
+def serve(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    out_dir: OutOption = None,
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535,
+                                      help="Port on 127.0.0.1 (0: any free one).")] = 8000,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the archive site on 127.0.0.1; its Like / Dislike buttons write into the store."""
+    setup_logging(verbose, False, Secrets.from_env())
+    with exit_on_error(verbose):
+        cfg = _load(config, out_dir)
+        built = build_site(cfg.out_dir)  # pages of an older papersift get the buttons too
+        if not built.days:
+            fail(f"{cfg.out_dir / 'json'}: no digests to serve yet (run `papersift run` "
+                 "first)", 2)
+        try:
+            server = make_server(built.site_dir, cfg.store_path, port)
+        except OSError as exc:
+            fail(f"127.0.0.1:{port}: cannot serve there ({exc.strerror or exc}); "
+                 "choose another --port", 1)
+        address = f"http://127.0.0.1:{server.server_address[1]}/"
+        out.print(f"serving {built.site_dir} at {address} ({built.days} days); Like and "
+                  f"Dislike go into {cfg.store_path}. Ctrl-C stops.")
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
 
 
 @app.command()

@@ -327,6 +327,11 @@ class Store:
             (key, source, int(label), self.redact(title), self.redact(abstract), _now()),
         )
 
+    def feedback_labels(self) -> dict[str, bool]:
+        """The reader's own verdicts: arXiv id -> liked."""
+        return {key: bool(label) for key, label in self.db.execute(
+            "SELECT key, label FROM labels WHERE source = 'feedback'")}
+
     def labelled_papers(self, *, relevance_cutoff: int, novelty_cutoff: int,
                         exclude_day: dt.date | None = None) -> list[LabelledText]:
         """Every label the store holds, newest judgment first per paper.

@@ -1,0 +1,87 @@
+// Like / dislike on each paper. On a page served by `papersift serve` a click goes
+// straight into the store; elsewhere (a static host, a file) it is kept in this browser
+// and "Export feedback" saves a file for `papersift feedback --import FILE`.
+(function () {
+  "use strict";
+  var KEY = "papersift-feedback";
+  var api = (document.body.getAttribute("data-root") || "") + "api/feedback";
+  var live = false;
+
+  function kept() {
+    try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch (e) { return {}; }
+  }
+  function keep(all) {
+    try { localStorage.setItem(KEY, JSON.stringify(all)); } catch (e) { /* private mode */ }
+  }
+  function show(id, like, note) {
+    document.querySelectorAll('.verdict[data-id="' + CSS.escape(id) + '"]').forEach(function (group) {
+      group.querySelectorAll("button").forEach(function (b) {
+        b.setAttribute("aria-pressed", String((b.dataset.verdict === "like") === like));
+      });
+      if (note !== undefined) group.querySelector(".saved").textContent = note;
+    });
+  }
+  function updateBar() {
+    var bar = document.getElementById("feedback-bar");
+    if (!bar) return;
+    var count = Object.keys(kept()).length;
+    bar.hidden = live || count === 0;
+    bar.querySelector("span").textContent = count + (count === 1 ? " verdict" : " verdicts") +
+      " kept in this browser. Export them and run `papersift feedback --import FILE`.";
+  }
+  function exportFile() {
+    var all = kept();
+    var labels = Object.keys(all).map(function (id) {
+      return {arxiv_id: id, like: all[id].like, title: all[id].title || "", at: all[id].at};
+    });
+    var text = JSON.stringify({format: "papersift-feedback", version: 1,
+      exported_at: new Date().toISOString(), labels: labels}, null, 2);
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], {type: "application/json"}));
+    link.download = "papersift-feedback.json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+  function keepLocally(id, like, title) {
+    var all = kept();
+    all[id] = {like: like, title: title, at: new Date().toISOString()};
+    keep(all);
+    show(id, like, "kept in this browser");
+    updateBar();
+  }
+  function send(id, like, title) {
+    fetch(api, {method: "POST", headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({arxiv_id: id, like: like, title: title})})
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function () { show(id, like, "saved"); })
+      .catch(function () { keepLocally(id, like, title); });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-verdict]");
+    if (button) {
+      var group = button.closest(".verdict");
+      var like = button.dataset.verdict === "like";
+      if (live) send(group.dataset.id, like, group.dataset.title);
+      else keepLocally(group.dataset.id, like, group.dataset.title);
+    } else if (event.target.id === "feedback-export") {
+      exportFile();
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var local = kept();
+    Object.keys(local).forEach(function (id) { show(id, local[id].like); });
+    if (location.protocol === "file:") { updateBar(); return; }
+    fetch(api, {headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; })
+      .then(function (data) {
+        if (data && data.labels) {
+          live = true;
+          Object.keys(data.labels).forEach(function (id) { show(id, data.labels[id]); });
+        }
+        updateBar();
+      });
+  });
+})();
