@@ -28,6 +28,8 @@ from papersift.demo import run_demo
 from papersift.deploy import GITIGNORE_LINES, WORKFLOW_PATH, github_workflow
 from papersift.feedback import Verdict, read_feedback_file
 from papersift.feedback import record as record_verdicts
+from papersift.importer import read_reference, write_imported
+from papersift.importer.archive import import_archive
 from papersift.library import read_library
 from papersift.monthly import overview_of, summarise, write_overview
 from papersift.morning import run_morning
@@ -288,6 +290,45 @@ def feedback(
     verdict = "liked" if like else "disliked"
     out.print(f"{paper_id}: {verdict}."
               + ("" if known else " It is not in the store yet; it counts once a run has seen it."))
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="The ChatGPT-ArXiv-Paper-Assistant or "
+                                              "gpt_paper_assistant folder.")],
+    to: Annotated[Path, typer.Option("--to", help="Where to write papersift.toml and "
+                                                  "interests.md.")] = Path("."),
+    archive: Annotated[bool, typer.Option("--archive/--no-archive", help="Also import its "
+                                          "archived digests (out/json).")] = True,
+) -> None:
+    """Move from the reference system: its settings, topics, authors and archive."""
+    with exit_on_error():
+        imported = read_reference(path)
+        written = write_imported(imported, to)
+        cfg = load_config(to / CONFIG_FILENAME)
+        days = None
+        if archive:
+            with Store(cfg.store_path) as store:
+                days = import_archive(path, cfg.out_dir, store,
+                                      relevance_cutoff=imported.relevance_cutoff,
+                                      novelty_cutoff=imported.novelty_cutoff,
+                                      model=imported.model,
+                                      formats=list(cfg.output.formats))
+    for file in written:
+        out.print(f"wrote {file}")
+    for line in imported.mapped:
+        out.print(f"  {line}")
+    if days is not None:
+        out.print(f"archive: {len(days.days)} days, {days.papers} scored papers imported into "
+                  f"{cfg.out_dir} (the learner's labels)"
+                  + (f"; {len(days.kept)} days papersift already had were kept" if days.kept
+                     else ""))
+    unmapped = imported.unmapped + (days.skipped if days else [])
+    if unmapped:
+        out.print(f"not imported ({len(unmapped)}):")
+        for line in unmapped:
+            out.print(f"  {line}")
+    out.print(f"Next: read {to / 'interests.md'}, then `papersift run`.")
 
 
 @app.command()
