@@ -635,9 +635,16 @@ def serve_under(folder: Path, prefix: str) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0),
                                  functools.partial(Handler, directory=str(folder)))
+    with serving(server, prefix) as url:
+        yield url
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer, path: str = "/") -> Iterator[str]:
+    """Run ``server`` in a thread; yields ``http://127.0.0.1:PORT{path}``."""
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
     finally:
         server.shutdown()
         server.server_close()

@@ -9,14 +9,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from conftest import CHROMIUM, serve_under
+from conftest import CHROMIUM, serve_under, serving
 from papersift.cli import app
 from papersift.config import Secrets, load_config
 from papersift.demo import bundled_days
@@ -56,13 +55,8 @@ def run_day(folder, day):
 @contextmanager
 def served(folder):
     config = load_config(folder / "papersift.toml")
-    server = make_server(config.out_dir / "site", config.store_path, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(make_server(config.out_dir / "site", config.store_path, port=0)) as url:
+        yield url
 
 
 def ranking(result) -> list[str]:

@@ -23,6 +23,7 @@ from papersift.store import Store
 
 log = logging.getLogger(__name__)
 FEEDBACK_PATH = "/api/feedback"
+LIVE_SCRIPT = "/assets/live.js"  # the built site's says false; served, it says true
 MAX_BODY = 4096
 
 
@@ -39,6 +40,15 @@ class _Handler(SimpleHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] == LIVE_SCRIPT:  # the pages' "served live" flag
+            body = b"window.PAPERSIFT_LIVE = true;\n"
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/javascript")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path.split("?", 1)[0] == FEEDBACK_PATH:
             with Store(self.store_path) as store:
                 self._json(HTTPStatus.OK, {"labels": store.feedback_labels()})

@@ -199,6 +199,7 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
     status = read_status(out_dir)
     writer.write("assets/status.js", script_assignment(
         "PAPERSIFT_STATUS", json.dumps(status, ensure_ascii=False) if status else "null"))
+    writer.write("assets/live.js", script_assignment("PAPERSIFT_LIVE", "false"))
     for name in ("style.css", "search.js", "banner.js", "feedback.js"):
         asset = resources.files("papersift.site").joinpath(f"assets/{name}")
         writer.write(f"assets/{name}", asset.read_text(encoding="utf-8"))

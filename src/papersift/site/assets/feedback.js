@@ -72,7 +72,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     var local = kept();
     Object.keys(local).forEach(function (id) { show(id, local[id].like); });
-    if (location.protocol === "file:") { updateBar(); return; }
+    // live.js says whether `papersift serve` serves this page (a static host has the
+    // built file saying no), so a static site never asks for an endpoint it lacks.
+    if (!window.PAPERSIFT_LIVE) { updateBar(); return; }
     fetch(api, {headers: {Accept: "application/json"}})
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; })

@@ -1,0 +1,25 @@
+"""The options several commands share, and loading the configuration they name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from papersift.config import Config, load_config
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
+]
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Output folder (overrides output.dir).")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show what happens.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
+
+
+def load(config: Path, out_dir: Path | None) -> Config:
+    """The configuration file, with ``--out`` applied."""
+    cfg = load_config(config)
+    return cfg if out_dir is None else cfg.with_out_dir(out_dir)
+

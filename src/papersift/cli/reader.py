@@ -1,0 +1,128 @@
+"""The reader's commands: feedback (one paper or an exported file), the site served with
+its Like / Dislike buttons, and the move from the reference system. Registered on the
+app by ``papersift.cli``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from papersift.cli.options import ConfigOption, OutOption, VerboseOption, load
+from papersift.cli.output import exit_on_error, fail, out, setup_logging
+from papersift.config import CONFIG_FILENAME, Secrets, load_config
+from papersift.feedback import Verdict, read_feedback_file
+from papersift.feedback import record as record_verdicts
+from papersift.importer import read_reference, write_imported
+from papersift.importer.archive import import_archive
+from papersift.serve import make_server
+from papersift.site import build_site
+from papersift.sources.common import normalize_arxiv_id
+from papersift.store import Store
+
+
+def feedback(
+    arxiv_id: Annotated[str | None, typer.Argument(help="The paper, e.g. 2604.01234.")] = None,
+    like: Annotated[bool | None, typer.Option(
+        "--like/--dislike", help="Whether you wanted to read it.")] = None,
+    import_file: Annotated[Path | None, typer.Option(
+        "--import", help="A papersift-feedback.json the site exported (its Like / Dislike "
+                         "clicks on a static host).")] = None,
+    config: ConfigOption = Path(CONFIG_FILENAME),
+) -> None:
+    """Tell papersift whether a paper was worth reading; the local scorer learns from it."""
+    if import_file is not None:
+        if arxiv_id is not None or like is not None:
+            fail("--import reads every verdict from the file; give no paper or --like", 2)
+        with exit_on_error():
+            verdicts = read_feedback_file(import_file)
+            cfg = load_config(config)
+            with Store(cfg.store_path) as store:
+                record_verdicts(store, verdicts)
+        liked = sum(v.like for v in verdicts)
+        out.print(f"imported {len(verdicts)} verdicts from {import_file}: {liked} liked, "
+                  f"{len(verdicts) - liked} disliked; the next run learns from them")
+        return
+    if arxiv_id is None:
+        fail("name a paper (papersift feedback 2604.01234 --like) or --import FILE", 2)
+    if like is None:
+        fail("say --like or --dislike", 2)
+    paper_id = normalize_arxiv_id(arxiv_id)
+    if paper_id is None:
+        fail(f"{arxiv_id!r} is not an arXiv id", 2)
+    with exit_on_error():
+        cfg = load_config(config)
+        with Store(cfg.store_path) as store:
+            record_verdicts(store, [Verdict(paper_id, like)])
+            known = store.paper(paper_id) is not None
+    verdict = "liked" if like else "disliked"
+    out.print(f"{paper_id}: {verdict}."
+              + ("" if known else " It is not in the store yet; it counts once a run has seen it."))
+
+
+def import_command(
+    path: Annotated[Path, typer.Argument(help="The ChatGPT-ArXiv-Paper-Assistant or "
+                                              "gpt_paper_assistant folder.")],
+    to: Annotated[Path, typer.Option("--to", help="Where to write papersift.toml and "
+                                                  "interests.md.")] = Path("."),
+    archive: Annotated[bool, typer.Option("--archive/--no-archive", help="Also import its "
+                                          "archived digests (out/json).")] = True,
+) -> None:
+    """Move from the reference system: its settings, topics, authors and archive."""
+    with exit_on_error():
+        imported = read_reference(path)
+        written = write_imported(imported, to)
+        cfg = load_config(to / CONFIG_FILENAME)
+        days = None
+        if archive:
+            with Store(cfg.store_path) as store:
+                days = import_archive(path, cfg.out_dir, store,
+                                      relevance_cutoff=imported.relevance_cutoff,
+                                      novelty_cutoff=imported.novelty_cutoff,
+                                      model=imported.model,
+                                      formats=list(cfg.output.formats))
+    for file in written:
+        out.print(f"wrote {file}")
+    for line in imported.mapped:
+        out.print(f"  {line}")
+    if days is not None:
+        out.print(f"archive: {len(days.days)} days, {days.papers} scored papers imported into "
+                  f"{cfg.out_dir} (the learner's labels)"
+                  + (f"; {len(days.kept)} days papersift already had were kept" if days.kept
+                     else ""))
+    unmapped = imported.unmapped + (days.skipped if days else [])
+    if unmapped:
+        out.print(f"not imported ({len(unmapped)}):")
+        for line in unmapped:
+            out.print(f"  {line}")
+    out.print(f"Next: read {to / 'interests.md'}, then `papersift run`.")
+
+
+def serve(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    out_dir: OutOption = None,
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535,
+                                      help="Port on 127.0.0.1 (0: any free one).")] = 8000,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the archive site on 127.0.0.1; its Like / Dislike buttons write into the store."""
+    setup_logging(verbose, False, Secrets.from_env())
+    with exit_on_error(verbose):
+        cfg = load(config, out_dir)
+        built = build_site(cfg.out_dir)  # pages of an older papersift get the buttons too
+        if not built.days:
+            fail(f"{cfg.out_dir / 'json'}: no digests to serve yet (run `papersift run` "
+                 "first)", 2)
+        try:
+            server = make_server(built.site_dir, cfg.store_path, port)
+        except OSError as exc:
+            fail(f"127.0.0.1:{port}: cannot serve there ({exc.strerror or exc}); "
+                 "choose another --port", 1)
+        address = f"http://127.0.0.1:{server.server_address[1]}/"
+        out.print(f"serving {built.site_dir} at {address} ({built.days} days); Like and "
+                  f"Dislike go into {cfg.store_path}. Ctrl-C stops.")
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
