@@ -102,6 +102,7 @@ def test_latex_reads_as_text_in_html_and_plain_text():
         "We reach 87% of the accuracy with fewer steps, αₜ ≤ 10⁻³. Code: https://github.com/")
     assert latex_text(r"$\frac{a+b}{2}$, $\sqrt{d}$, $\mathbb{R}^d$, $\hat{y}$, ``q''") == (
         "(a+b)/2, √d, ℝ^d, ŷ, “q”")
+    assert latex_text(r"0.67--0.94$\times$ faster --- or not") == "0.67–0.94× faster — or not"
     # what is not LaTeX stays as written, and nothing becomes markup
     assert str(latex_html("a $5 fee <b>x</b> & \\ours")) == \
         "a $5 fee &lt;b&gt;x&lt;/b&gt; &amp; \\ours"

@@ -143,6 +143,10 @@ class _Reader:
             elif char == "~":
                 self.pos += 1
                 parts.append("\u00a0")
+            elif not self.math and text.startswith("--", self.pos):  # LaTeX's dashes
+                long = text.startswith("---", self.pos)
+                self.pos += 3 if long else 2
+                parts.append("—" if long else "–")
             elif not self.math and text.startswith(("``", "''"), self.pos):
                 self.pos += 2
                 parts.append("“" if char == "`" else "”")
