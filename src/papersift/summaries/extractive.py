@@ -15,8 +15,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 _WORD = re.compile(r"[a-z][a-z0-9-]{2,}")
 # A sentence ends at . ! ? before a capital, a digit or a bracket, unless the period
 # closes an abbreviation or an initial.
@@ -27,10 +25,18 @@ _CONTRIBUTION = re.compile(
     r"\b(?:we|our|this (?:paper|work|study))\b[^.]{0,60}?\b(?:propose|introduce|present|"
     r"show|find|demonstrate|develop|prove|achiev|outperform|reduc|improv|establish)",
     re.IGNORECASE)
-# Common English words, and the words every abstract uses for itself.
-_STOP = ENGLISH_STOP_WORDS | {"paper", "work", "study", "approach", "method", "methods",
-                             "results", "show", "shows", "propose", "proposed", "using",
-                             "based", "new", "use", "used", "via"}
+# Common English words, and the words every abstract uses for itself (no library: the
+# summary must work wherever papersift runs, with or without the learner's packages).
+_STOP = frozenset((
+    "the", "and", "for", "with", "that", "this", "from", "are", "was", "were", "which",
+    "have", "has", "been", "their", "its", "into", "these", "those", "such", "can", "our",
+    "also", "than", "more", "most", "other", "over", "under", "between", "both", "each",
+    "while", "when", "where", "how", "what", "not", "only", "but", "all", "any", "may",
+    "they", "them", "there", "then", "thus", "however", "often", "well", "very", "many",
+    "much", "some", "one", "two", "three", "first", "second", "new", "via", "using", "use",
+    "used", "based", "paper", "work", "study", "approach", "method", "methods", "results",
+    "show", "shows", "propose", "proposed", "existing", "recent", "address", "across",
+))
 MAX_CHARS = 400
 MIN_WORDS, MAX_WORDS = 8, 60
 
