@@ -188,6 +188,13 @@ def test_demo_falls_back_to_tfidf_when_the_model_cannot_load(tmp_path):
     digest = (tmp_path / "demo" / "md" / "2026-04" / "2026-04-30.md").read_text()
     assert "| [local (tfidf)] | Prompt | Completion | Total |" in digest
     assert "Total arXiv papers: 204" in digest
+    # what the demo shows a new user: the spotlight, labelled extracts, math read as math
+    assert digest.index("## Spotlight") < digest.index("**Table of contents")
+    assert digest.count("**TL;DR (the abstract's most informative sentence):**") == \
+        digest.count("**Abstract:**") > 0
+    pages = "".join(p.read_text() for p in (tmp_path / "demo" / "site").rglob("2026-04-*.html"))
+    assert '<span class="math">' in pages and "$" not in pages.split("<main>")[1].split(
+        "Your interests")[0].replace("$0.00", "")
 
 
 def test_rank_scale_gives_ties_the_better_score():
