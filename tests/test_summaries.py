@@ -4,16 +4,23 @@ language, kept in the store and counted in the token table; extracted from the a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
 import pytest
 
 from conftest import write_project
-from papersift.config import Secrets, load_config
+from papersift.config import LLMConfig, Secrets, load_config
 from papersift.errors import ConfigError
+from papersift.models import Candidate, Scored, Selected, Usage
 from papersift.pipeline import run
+from papersift.scoring.chat import make_async_client
+from papersift.scoring.pricing import PriceTable
+from papersift.store import Store
+from papersift.summaries import LLMSummaries, summarise
 from test_pipeline import APRIL_14, SECRETS, digest_text, with_embeddings
+from test_site import real_papers
 
 SUMMARY_ON = '[summary]\nenabled = true\nlanguage = "German"\n'
 
@@ -120,3 +127,24 @@ def test_a_language_that_could_break_the_prompt_is_a_config_error(tmp_path, arxi
     with pytest.raises(ConfigError, match=r"summary\.language"):
         load_config(config)
 
+
+
+def test_summaries_stay_within_the_runs_token_budget(tmp_path, llm):
+    config = LLMConfig(base_url=llm.base_url, max_tokens_per_run=50_000, backoff_seconds=0)
+    papers = real_papers()[:3]
+    selected = [Selected(Scored(Candidate(p), 9, 8, "ok", "gpt-4.1-mini"), 17) for p in papers]
+    context = [f"{p.title} {p.abstract}" for p in real_papers()]
+
+    def summaries(spent: int):
+        with Store(tmp_path / f"store-{spent}.sqlite") as store:
+            llm_path = LLMSummaries(config, lambda: make_async_client(config, SECRETS),
+                                    PriceTable({}), store, store.start_run(dt.date(2026, 4, 14)),
+                                    Usage(prompt_tokens=spent))
+            return summarise(selected, "German", context, llm_path)
+
+    written, usage = summaries(spent=10_000)  # room left: one request, counted
+    assert len(llm.stage_requests("summary")) == 1 and usage.total_tokens > 0
+    assert not any(s.summary.extractive for s in written)
+    written, usage = summaries(spent=49_900)  # the request would pass the limit: not sent
+    assert len(llm.stage_requests("summary")) == 1 and usage.total_tokens == 0
+    assert all(s.summary.extractive for s in written)

@@ -308,22 +308,15 @@ def _with_topics(selected: list[Selected], prompts: PromptSet,
 
 def _summary_llm(config: Config, secrets: Secrets, store: Store, run_id: int,
                  spent: Usage) -> LLMSummaries | None:
-    """The LLM that writes summaries: the scoring one, unless none is used or the run's
-    budget is spent (then the summaries are extractive)."""
+    """The LLM that writes summaries: the scoring one (within what is left of the run's
+    budget after ``spent``), or None when the scorer is local."""
     if chosen_scorer(config, secrets) not in ("llm", "hybrid"):
         if config.summary.language.lower() != "english":
             log.info("summary.language = %r needs an LLM; the extracted sentences stay in "
                      "the abstract's language", config.summary.language)
         return None
-    limits = config.llm
-    cost = spent.total_cost
-    if (limits.max_tokens_per_run and spent.total_tokens >= limits.max_tokens_per_run) or (
-            limits.max_cost_per_run and cost is not None and cost >= limits.max_cost_per_run):
-        log.warning("summaries: the run's LLM budget is spent; the digest shows extracted "
-                    "sentences instead")
-        return None
     return LLMSummaries(config.llm, lambda: make_async_client(config.llm, secrets),
-                        PriceTable(config.pricing), store, run_id)
+                        PriceTable(config.pricing), store, run_id, spent)
 
 
 def _reason_group(reason: str) -> str:

@@ -41,13 +41,7 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == LIVE_SCRIPT:  # the pages' "served live" flag
-            body = b"window.PAPERSIFT_LIVE = true;\n"
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/javascript")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
+            self._send(HTTPStatus.OK, b"window.PAPERSIFT_LIVE = true;\n", "text/javascript")
             return
         if self.path.split("?", 1)[0] == FEEDBACK_PATH:
             with Store(self.store_path) as store:
@@ -84,9 +78,11 @@ class _Handler(SimpleHTTPRequestHandler):
         self._json(HTTPStatus.OK, {"arxiv_id": verdict.arxiv_id, "like": verdict.like})
 
     def _json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload).encode()
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()

@@ -81,7 +81,8 @@ def import_command(
                                       relevance_cutoff=imported.relevance_cutoff,
                                       novelty_cutoff=imported.novelty_cutoff,
                                       model=imported.model,
-                                      formats=list(cfg.output.formats))
+                                      formats=list(cfg.output.formats),
+                                      spotlight_count=cfg.selection.spotlight)
     for file in written:
         out.print(f"wrote {file}")
     for line in imported.mapped:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import configparser
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,17 +163,8 @@ class _Mapping:
 
     def _selection(self, tables: dict[str, dict[str, Any]], key: str, value: str) -> str:
         llm = tables.setdefault("llm", {})
-        simple = {"model": ("llm", "model", str), "title_batch_size": ("llm", "title_batch_size",
-                  _int), "abstract_batch_size": ("llm", "abstract_batch_size", _int),
-                  "batch_size": ("llm", "abstract_batch_size", _int),
-                  "adaptive_batch_size": ("llm", "adaptive_batch_size", _bool),
-                  "adaptive_threshold": ("llm", "adaptive_threshold", _int),
-                  "run_title_filter": ("llm", "title_pass", _bool),
-                  "limit_per_minute": ("llm", "requests_per_minute", _int),
-                  "run_author_match": ("authors", "match", _bool),
-                  "author_match_score": ("authors", "match_score", _int)}
-        if key in simple:
-            table, name, convert = simple[key]
+        if key in _SELECTION_KEYS:
+            table, name, convert = _SELECTION_KEYS[key]
             tables.setdefault(table, {})[name] = convert(value)
             return f"{table}.{name}"
         if key in ("title_retry", "abstract_retry"):
@@ -245,18 +237,33 @@ def _int(value: str) -> int:
     return int(number)
 
 
-def _authors(path: Path) -> list[str]:
-    """``Name, 12345`` lines as papersift follow entries: the Semantic Scholar id when the
-    line has one (an exact match), else the name."""
-    follow: list[str] = []
+# [SELECTION] keys that map one to one: reference key -> (table, papersift key, type)
+_SELECTION_KEYS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
+    "model": ("llm", "model", str),
+    "title_batch_size": ("llm", "title_batch_size", _int),
+    "abstract_batch_size": ("llm", "abstract_batch_size", _int),
+    "batch_size": ("llm", "abstract_batch_size", _int),
+    "adaptive_batch_size": ("llm", "adaptive_batch_size", _bool),
+    "adaptive_threshold": ("llm", "adaptive_threshold", _int),
+    "run_title_filter": ("llm", "title_pass", _bool),
+    "limit_per_minute": ("llm", "requests_per_minute", _int),
+    "run_author_match": ("authors", "match", _bool),
+    "author_match_score": ("authors", "match_score", _int),
+}
+
+
+
+def _authors(path: Path) -> list[tuple[str, str]]:
+    """``Name, 12345`` lines as (follow entry, name): the Semantic Scholar id when the line
+    has one (an exact match), else the name."""
+    follow: list[tuple[str, str]] = []
     for line in _read(path).splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         name, *ids = [part.strip() for part in line.split(",")]
         numbers = [i for i in ids if i.isdigit()]
-        entries = numbers or ([name] if name else [])
-        follow.extend(f"{e}\0{name}" for e in entries)
+        follow.extend((entry, name) for entry in numbers or ([name] if name else []))
     return list(dict.fromkeys(follow))
 
 
@@ -276,10 +283,9 @@ def _toml(tables: dict[str, dict[str, Any]]) -> str:
         for key, value in values.items():
             if table == "authors" and key == "follow":
                 lines.append("follow = [")
-                for entry in value:
-                    ident, _, name = entry.partition("\0")
-                    note = f"  # {name}" if name and name != ident else ""
-                    lines.append(f"    {json.dumps(ident, ensure_ascii=False)},{note}")
+                for entry, name in value:
+                    note = f"  # {name}" if name != entry else ""
+                    lines.append(f"    {_value(entry)},{note}")
                 lines.append("]")
             else:
                 lines.append(f"{key} = {_value(value)}")

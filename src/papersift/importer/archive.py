@@ -50,54 +50,61 @@ class _Day:
 
 
 def import_archive(root: Path, out_dir: Path, store: Store, *, relevance_cutoff: int,
-                   novelty_cutoff: int, model: str, formats: list[str]) -> ArchiveImport:
+                   novelty_cutoff: int, model: str, formats: list[str],
+                   spotlight_count: int = 3) -> ArchiveImport:
     """Every archived day under ``root/out/json`` (or ``root/json``) into ``out_dir``."""
     result = ArchiveImport()
-    days: dict[dt.date, _Day] = {}
-    folder = next((f for f in (root / "out" / "json", root / "json") if f.is_dir()), None)
-    for path in sorted(folder.rglob("*.json")) if folder else []:
-        match = _DAY_FILE.search(path.name)
-        if match is None:
-            result.skipped.append(f"{path.name}: not a daily digest")
-            continue
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            entry = days.setdefault(dt.date.fromisoformat(match.group(1)),
-                                    _Day(dt.date.fromisoformat(match.group(1))))
-            _read_into(entry, document, match.group(2), path.name)
-        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError) as exc:
-            result.skipped.append(f"{path.name}: unreadable ({exc})")
-    for entry in sorted(days.values(), key=lambda d: d.day):
+    for entry in _read_days(root, result.skipped):
         if output_path(out_dir, "json", entry.day).exists():
             result.kept.append(entry.day)
             continue
-        papers = {**entry.scored, **(entry.digest or {})}
-        parsed = {key: _paper(key, row) for key, row in papers.items()}
-        parsed = {key: paper for key, paper in parsed.items() if paper is not None}
-        store.save_day(entry.day, list(parsed.values()))
-        scores = {key: CachedScore(int(row["RELEVANCE"]), int(row["NOVELTY"]),
-                                   clean_text(str(row.get("COMMENT", ""))))
-                  for key, row in papers.items() if key in parsed and _scored(row)}
-        store.save_scores(entry.model or model, FINGERPRINT, scores)
+        day_model = entry.model or model
+        rows = {**entry.scored, **(entry.digest or {})}
+        papers = {key: paper for key, row in rows.items()
+                  if (paper := _paper(key, row)) is not None}
+        store.save_day(entry.day, list(papers.values()))
+        store.save_scores(day_model, FINGERPRINT, {
+            key: CachedScore(int(row["RELEVANCE"]), int(row["NOVELTY"]),
+                             clean_text(str(row.get("COMMENT", ""))))
+            for key, row in rows.items() if key in papers and _scored(row)})
         chosen = entry.digest if entry.digest is not None else {
             key: row for key, row in entry.scored.items() if _scored(row)
             and int(row["RELEVANCE"]) >= relevance_cutoff
             and int(row["NOVELTY"]) >= novelty_cutoff}
-        selected = [_selected(parsed[key], row, entry.model or model)
-                    for key, row in chosen.items() if key in parsed]
-        selected.sort(key=lambda s: (-s.score, -(s.scored.relevance or 0)))
+        selected = sorted((_selected(papers[key], row, day_model)
+                           for key, row in chosen.items() if key in papers),
+                          key=lambda s: (-s.score, -(s.scored.relevance or 0)))
         source = f"imported from {', '.join(entry.sources)}"
         publish(Digest(
-            day=entry.day, model=entry.model or model, total=len(parsed), scanned=len(parsed),
+            day=entry.day, model=day_model, total=len(papers), scanned=len(papers),
             selected=tuple(selected), not_scored=(), filtered_counts={}, usage=entry.usage,
             prompts=Prompts(f"This day was scored by the system papersift replaced ({source});"
                             " its prompt is not part of the archive.", ""),
             relevance_cutoff=relevance_cutoff, novelty_cutoff=novelty_cutoff, source=source,
             generated_at=dt.datetime.combine(entry.day, dt.time(), dt.UTC),
-            spotlight=spotlight(selected, 3)), out_dir, formats)
+            spotlight=spotlight(selected, spotlight_count)), out_dir, formats)
         result.days.append(entry.day)
-        result.papers += len(parsed)
+        result.papers += len(papers)
     return result
+
+
+def _read_days(root: Path, skipped: list[str]) -> list[_Day]:
+    """The archive's days, oldest first; a file that is not a day's digest is named in
+    ``skipped``."""
+    days: dict[dt.date, _Day] = {}
+    folder = next((f for f in (root / "out" / "json", root / "json") if f.is_dir()), None)
+    for path in sorted(folder.rglob("*.json")) if folder else []:
+        match = _DAY_FILE.search(path.name)
+        if match is None:
+            skipped.append(f"{path.name}: not a daily digest")
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            day = dt.date.fromisoformat(match.group(1))
+            _read_into(days.setdefault(day, _Day(day)), document, match.group(2), path.name)
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError) as exc:
+            skipped.append(f"{path.name}: unreadable ({exc})")
+    return sorted(days.values(), key=lambda d: d.day)
 
 
 def _read_into(entry: _Day, document: Any, kind: str, name: str) -> None:
@@ -127,9 +134,10 @@ def _scored(row: dict[str, Any]) -> bool:
 
 
 def _paper(key: str, row: Any) -> Paper | None:
-    arxiv_id = normalize_arxiv_id(str(row.get("arxiv_id") or row.get("ARXIVID") or key)) \
-        if isinstance(row, dict) else None
-    if arxiv_id is None or not row.get("title"):
+    if not isinstance(row, dict) or not row.get("title"):
+        return None
+    arxiv_id = normalize_arxiv_id(str(row.get("arxiv_id") or row.get("ARXIVID") or key))
+    if arxiv_id is None:
         return None
     authors = row.get("authors") or []
     return Paper(arxiv_id, clean_text(str(row["title"])), clean_text(str(row.get("abstract", ""))),

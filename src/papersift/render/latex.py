@@ -47,7 +47,7 @@ _SYMBOLS = {
 _OPERATORS = ("log", "ln", "exp", "min", "max", "sup", "inf", "lim", "arg", "argmin",
               "argmax", "sin", "cos", "tan", "det", "dim", "ker", "Pr", "mod", "softmax",
               "tr", "rank", "diag", "sgn", "sign", "poly", "polylog", "deg", "gcd", "liminf",
-              "limsup", "tanh", "sinh", "cosh", "exp")
+              "limsup", "tanh", "sinh", "cosh")
 _STYLE_TAGS = {
     "emph": "em", "textit": "em", "textsl": "em", "mathit": "em", "it": "em", "em": "em",
     "textbf": "strong", "mathbf": "strong", "boldsymbol": "strong", "bm": "strong",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from papersift.config import LLMConfig
 from papersift.models import Usage
 from papersift.scoring.chat import RequestFailed
 from papersift.store import CachedScore
@@ -53,3 +54,15 @@ def sum_costs(*usages: Usage) -> float | None:
     """The total cost, or None when any part's price is unknown."""
     costs = [u.total_cost for u in usages]
     return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
+
+
+def over_budget(config: LLMConfig, *usages: Usage) -> str | None:
+    """Why ``usages`` together pass the run's token or cost limit, or None (an unknown
+    price cannot pass a cost limit)."""
+    tokens = sum(u.total_tokens for u in usages)
+    if config.max_tokens_per_run and tokens > config.max_tokens_per_run:
+        return f"the run's limit of {config.max_tokens_per_run} tokens was reached"
+    cost = sum_costs(*usages)
+    if config.max_cost_per_run and cost is not None and cost > config.max_cost_per_run:
+        return f"the run's limit of ${config.max_cost_per_run:.2f} was reached"
+    return None

@@ -40,6 +40,7 @@ from papersift.scoring.limits import (
     BatchScores,
     OverBudget,
     OverTime,
+    over_budget,
     reason_for,
     sum_costs,
 )
@@ -372,15 +373,11 @@ class LLMScorer:
         Requests in flight count by an estimate (prompt characters / 4, plus a completion
         allowance per paper) until their real usage arrives.
         """
-        limit_tokens = self.config.max_tokens_per_run
-        tokens = self.usage.total_tokens + self.reserved.total_tokens + estimate.total_tokens
-        if limit_tokens and tokens > limit_tokens:
-            raise OverBudget(f"the run's limit of {limit_tokens} tokens was reached")
-        limit_cost = self.config.max_cost_per_run
-        cost = sum_costs(self.usage, self.reserved, estimate)
-        if limit_cost and cost is not None and cost > limit_cost:
-            raise OverBudget(f"the run's limit of ${limit_cost:.2f} was reached")
-        if limit_cost and cost is None and not self._warned_cost:
+        reason = over_budget(self.config, self.usage, self.reserved, estimate)
+        if reason is not None:
+            raise OverBudget(reason)
+        unknown = sum_costs(self.usage, self.reserved, estimate) is None
+        if self.config.max_cost_per_run and unknown and not self._warned_cost:
             self._warned_cost = True
             log.warning("llm.max_cost_per_run cannot apply: the price of %s is unknown "
                         "(add it under [pricing])", self.model)

@@ -15,13 +15,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 
+import openai
+
 from papersift.config import LLMConfig
 from papersift.models import Paper, Selected, Summary, Usage
-from papersift.scoring.chat import AsyncChat, RequestFailed
+from papersift.scoring.chat import Answer, AsyncChat, RequestFailed
+from papersift.scoring.limits import OverBudget, over_budget
 from papersift.scoring.parse import iter_json_objects
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import paper_element
@@ -33,17 +37,20 @@ from papersift.text import clean_text
 log = logging.getLogger(__name__)
 BATCH = 20  # papers per request: answers stay short and a failure costs little
 MAX_SUMMARY_CHARS = 500  # a longer answer is cut at a word (two sentences are ~300)
+ANSWER_TOKENS_PER_PAPER = 100  # the budget's allowance for one answer line
 
 
 @dataclass(frozen=True)
 class LLMSummaries:
-    """What the LLM path needs: the model's settings, a client, prices, where to record."""
+    """What the LLM path needs: the model's settings, a client, prices, where to record,
+    and what the run has spent already (the summaries stay within the run's budget)."""
 
     config: LLMConfig
-    client_factory: Callable[[], object]  # an ``openai.AsyncOpenAI``
+    client_factory: Callable[[], openai.AsyncOpenAI]
     prices: PriceTable
     store: Store
     run_id: int
+    spent: Usage
 
 
 def summary_prompt(language: str) -> str:
@@ -100,20 +107,35 @@ def _from_llm(papers: Sequence[Paper], language: str, llm: LLMSummaries
 async def _ask_all(papers: Sequence[Paper], language: str, llm: LLMSummaries
                    ) -> tuple[dict[str, str], Usage]:
     client = llm.client_factory()
-    chat = AsyncChat(llm.config, client, llm.prices)  # type: ignore[arg-type]
+    chat = AsyncChat(llm.config, client, llm.prices)
     system = summary_prompt(language)
     batches = [papers[i:i + BATCH] for i in range(0, len(papers), BATCH)]
+    sent = Usage()  # estimates of the requests sent so far, for the budget
+
+    async def ask(batch: Sequence[Paper]) -> Answer:
+        user = _user(batch, language, llm.config.max_abstract_chars)
+        estimate = llm.prices.usage(llm.config.model, (len(system) + len(user)) // 4, 0,
+                                    ANSWER_TOKENS_PER_PAPER * len(batch))
+
+        def within_budget() -> None:
+            reason = over_budget(llm.config, llm.spent, sent, estimate)
+            if reason is not None:
+                raise OverBudget(reason)
+            sent.add(estimate)
+
+        return await chat.ask(system, user, before_send=within_budget)
+
     try:
-        answers = await asyncio.gather(
-            *(chat.ask(system, _user(batch, language, llm.config.max_abstract_chars))
-              for batch in batches), return_exceptions=True)
+        answers = await asyncio.gather(*(ask(batch) for batch in batches),
+                                       return_exceptions=True)
     finally:
-        await client.close()  # type: ignore[attr-defined]
+        await client.close()
     found: dict[str, str] = {}
     usage = Usage()
     for batch, answer in zip(batches, answers, strict=True):
-        if isinstance(answer, RequestFailed):
-            log.warning("summaries: a request for %d papers failed (%s)", len(batch), answer)
+        if isinstance(answer, RequestFailed | OverBudget):
+            log.warning("summaries: a request for %d papers was not answered (%s)",
+                        len(batch), answer)
             continue
         if isinstance(answer, BaseException):
             raise answer
@@ -132,9 +154,10 @@ def parse_summaries(text: str, wanted: set[str]) -> dict[str, str]:
     """The usable summaries of an answer: ids of the batch, text of one line (first wins)."""
     found: dict[str, str] = {}
     for obj in iter_json_objects(text):
-        fields = {str(k).lower().replace("_", "").replace(";", ""): v for k, v in obj.items()}
-        raw_id, summary = fields.get("id", fields.get("arxivid")), fields.get("tldr",
-                                                                             fields.get("summary"))
+        # "id" / "arxiv_id" / "ARXIVID"; "tldr" / "TL;DR" / "summary"
+        fields = {re.sub(r"[^a-z]", "", str(k).lower()): v for k, v in obj.items()}
+        raw_id = fields.get("id", fields.get("arxivid"))
+        summary = fields.get("tldr", fields.get("summary"))
         key = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
         if key not in wanted or key in found or not isinstance(summary, str):
             continue
