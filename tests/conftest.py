@@ -213,6 +213,7 @@ class ScriptedLLM:
     retry_after: str = "0"  # the Retry-After of a "429" fault
     comment_suffix: str = ""  # appended to every comment (hostile text, control characters)
     title_keep_half: bool = False  # the title pass drops non-picks whose md5(id) is odd
+    reject_key: bool = False  # every request: HTTP 401, as OpenAI answers a revoked key
 
     def __post_init__(self) -> None:
         self.server.expect_request("/v1/chat/completions", method="POST").respond_with_handler(
@@ -246,6 +247,10 @@ class ScriptedLLM:
         ids = PAPER_ID.findall(user)
         self.requests.append(LLMRequest(stage, ids, body, dict(request.headers)))
         fault = self.faults.popleft() if self.faults else None
+        if self.reject_key:
+            return Response(json.dumps({"error": {
+                "message": "Incorrect API key provided.", "type": "invalid_request_error",
+                "code": "invalid_api_key"}}), status=401, content_type="application/json")
         if self.fail_ids & set(ids) or stage in self.fail_stages:
             fault = "500"
         if fault == "reset":
@@ -648,3 +653,59 @@ def serving(server: ThreadingHTTPServer, path: str = "/") -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- GitHub's REST API for the site's feedback issues ------------------------------------
+
+@dataclass
+class GitHubServer:
+    """The issues endpoints of one repository (ada/digest): ``issues`` are served as
+    open until closed; comments and closes are recorded."""
+
+    server: HTTPServer
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    comments: dict[int, list[str]] = field(default_factory=dict)
+    closed: list[int] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.server.expect_request("/repos/ada/digest/issues", method="GET"
+                                   ).respond_with_handler(self._list)
+        self.server.expect_request(re.compile(r"/repos/ada/digest/issues/\d+/comments"),
+                                   method="POST").respond_with_handler(self._comment)
+        self.server.expect_request(re.compile(r"/repos/ada/digest/issues/\d+"),
+                                   method="PATCH").respond_with_handler(self._close)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/").rstrip("/")
+
+    def open_issue(self, body: str, who: str = "OWNER",
+                   title: str = "papersift feedback") -> int:
+        number = len(self.issues) + 1
+        self.issues.append({"number": number, "title": title, "body": body,
+                            "author_association": who, "state": "open"})
+        return number
+
+    def _list(self, request: Request) -> Response:
+        self.tokens.append(request.headers.get("Authorization", ""))
+        return Response(json.dumps([i for i in self.issues if i["state"] == "open"]),
+                        content_type="application/json")
+
+    def _comment(self, request: Request) -> Response:
+        number = int(request.path.split("/")[-2])
+        self.comments.setdefault(number, []).append(json.loads(request.get_data())["body"])
+        return Response("{}", status=201, content_type="application/json")
+
+    def _close(self, request: Request) -> Response:
+        number = int(request.path.split("/")[-1])
+        if json.loads(request.get_data()).get("state") == "closed":
+            self.issues[number - 1]["state"] = "closed"
+            self.closed.append(number)
+        return Response("{}", content_type="application/json")
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubServer]:
+    with own_server() as server:
+        yield GitHubServer(server)

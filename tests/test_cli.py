@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -156,6 +157,67 @@ def test_a_key_echoed_by_the_llm_endpoint_is_never_written_anywhere(tmp_path, ar
     assert SECRET_KEY.encode() not in everything_written(tmp_path)
 
 
+@pytest.mark.parametrize("quiet", [[], ["-q"]])
+def test_a_rejected_key_is_one_line_and_the_morning_says_so(tmp_path, arxiv, llm, quiet):
+    """A revoked key: one line (no traceback of the requests still in flight, even with
+    -q, where cron mails all of stderr), exit 1, and status.json says what happened."""
+    llm.reject_key = True
+    write_project(tmp_path, arxiv=arxiv, llm=llm)
+    result = papersift("run", *quiet, cwd=tmp_path, env_extra={"OPENAI_API_KEY": SECRET_KEY})
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.strip().splitlines()
+             if "the RSS feed is dated" not in line]  # the fixture's feed is months old
+    assert lines == ["error: the LLM API rejected the API key (HTTP 401)"]
+    status = json.loads((tmp_path / "out" / "status.json").read_text())
+    assert status["outcome"] == "upstream_failure"
+    assert "rejected the API key (HTTP 401)" in status["message"]
+    assert len(llm.requests) <= 32  # those in flight (llm.concurrency); none is retried
+
+
+def test_an_endpoint_that_refuses_connections_fails_fast_naming_it(tmp_path, arxiv):
+    """With the default retries: the first request's retries are the run's, every other
+    request fails at once (it took 246 s when each request retried on its own)."""
+    write_project(tmp_path, arxiv=arxiv)
+    started = time.monotonic()
+    result = papersift("run", "-q", cwd=tmp_path, env_extra={
+        "OPENAI_API_KEY": SECRET_KEY, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert time.monotonic() - started < 30  # a loose bound: the issue's, not a benchmark
+    assert result.returncode == 3
+    [line] = result.stderr.strip().splitlines()
+    assert "cannot connect to http://127.0.0.1:9/v1" in line
+
+
+def test_a_token_in_the_endpoint_is_never_shown():
+    from papersift.scoring.chat import shown_endpoint
+
+    assert shown_endpoint("https://llm.example.org/v1/") == "https://llm.example.org/v1"
+    assert shown_endpoint("https://u:pw@llm.example.org/v1") == "https://llm.example.org"
+    assert shown_endpoint("https://gw.example.org/k/3f9a8b7c6d5e4f3a2b1c0d9e/v1") == \
+        "https://gw.example.org"
+    assert shown_endpoint("http://127.0.0.1:8080/v1?key=abc") == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize("setting, date, says", [
+    ('[scoring]\nscorer = "llm"\n', None, "no LLM configured: set OPENAI_API_KEY"),
+    ('[arxiv]\nsource = "file"\nfile = "2026-04-20.jsonl"\n', "2026-04-21",
+     "2026-04-20.jsonl: the file is for 2026-04-20 (its name), not 2026-04-21"),
+])
+def test_usage_errors_exit_2(tmp_path, arxiv, setting, date, says):
+    shutil.copy(Path(papersift_package_folder()) / "demo" / "2026-04-20.jsonl", tmp_path)
+    write_project(tmp_path, arxiv=arxiv, extra=setting)
+    result = papersift("run", *(["--date", date] if date else []), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert says in line
+    assert not (tmp_path / "out" / "status.json").exists()  # no morning was run
+
+
+def papersift_package_folder() -> str:
+    import papersift
+
+    return str(Path(papersift.__file__).parent)
+
+
 def test_a_run_that_scores_nothing_exits_3_and_says_so_even_when_quiet(tmp_path, arxiv):
     config = write_project(tmp_path, arxiv=arxiv, extra=(
         '[llm]\nbase_url = "http://127.0.0.1:9/v1"\ntitle_pass = false\nretries = 0\n'
@@ -167,7 +229,7 @@ def test_a_run_that_scores_nothing_exits_3_and_says_so_even_when_quiet(tmp_path,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
         "error: the scorer could score none of the 663 papers it had to (request failed: "
-        "connection failed after 1 attempts")
+        "cannot connect to http://127.0.0.1:9/v1 after 1 attempts")
     digest = (tmp_path / "out" / "md" / "2026-04" / "2026-04-14.md").read_text()
     assert "## Not scored (663)" in digest
 

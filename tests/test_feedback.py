@@ -54,7 +54,8 @@ def test_feedback_and_learn_commands(tmp_path):
     config = str(tmp_path / "papersift.toml")
     liked = runner.invoke(app, ["feedback", "arXiv:2604.01234v2", "--like", "-c", config])
     assert liked.exit_code == 0, liked.output
-    assert "2604.01234: liked. It is not in the store yet" in liked.output
+    assert "2604.01234: liked" in liked.output
+    assert "2604.01234: not in the store yet" in liked.output
     (tmp_path / "lib.bib").write_text(BIBTEX)
     learned = runner.invoke(app, ["learn", "--library", str(tmp_path / "lib.bib"), "-c", config])
     assert learned.exit_code == 0, learned.output
@@ -67,6 +68,33 @@ def test_feedback_and_learn_commands(tmp_path):
     assert bad.exit_code == 2 and "is not an arXiv id" in bad.output
 
 
+def test_feedback_and_learn_use_the_store_of_out_like_run(tmp_path, monkeypatch):
+    """After `run -o DIR`, `feedback -o DIR` and `learn -o DIR` use DIR's store; no
+    ./out store appears beside it. Several papers take one command."""
+    runner = CliRunner()
+    runner.invoke(app, ["init", str(tmp_path)])
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "digests"
+    with Store(elsewhere / "papersift.sqlite") as store:
+        store.save_day(dt.date(2026, 4, 14), [
+            Paper(key, "A title", "An abstract.", ("A B",), ("cs.LG",))
+            for key in ("2604.01234", "2604.05678")])
+    result = runner.invoke(app, ["feedback", "2604.01234", "arXiv:2604.05678v1", "--dislike",
+                                 "-o", str(elsewhere)])
+    assert result.exit_code == 0, result.output
+    assert "2604.01234, 2604.05678: disliked" in result.output
+    assert "not in the store" not in result.output
+    learned = runner.invoke(app, ["learn", "--out", str(elsewhere)])
+    assert "labels in the store: 0 wanted, 2 not wanted" in learned.output
+    assert not (tmp_path / "out").exists()
+    with Store(elsewhere / "papersift.sqlite") as store:
+        assert store.feedback_labels() == {"2604.01234": False, "2604.05678": False}
+    bad = runner.invoke(app, ["feedback", "2604.01234", "nope", "--like", "-o", str(elsewhere)])
+    assert bad.exit_code == 2 and "'nope' is not an arXiv id; nothing recorded" in bad.output
+    with Store(elsewhere / "papersift.sqlite") as store:
+        assert store.feedback_labels()["2604.01234"] is False
+
+
 def test_a_dislike_is_stored_as_not_wanted_and_the_latest_verdict_wins(tmp_path):
     runner = CliRunner()
     runner.invoke(app, ["init", str(tmp_path)])
@@ -77,7 +105,7 @@ def test_a_dislike_is_stored_as_not_wanted_and_the_latest_verdict_wins(tmp_path)
     for verdict in ("--like", "--dislike"):
         result = runner.invoke(app, ["feedback", "2604.01234", verdict, "-c", config])
         assert result.exit_code == 0, result.output
-    assert "2604.01234: disliked." in result.output
+    assert "2604.01234: disliked (in " in result.output
     with Store(tmp_path / "out" / "papersift.sqlite") as store:
         labels = store.db.execute("SELECT key, label FROM labels").fetchall()
     assert labels == [("2604.01234", 0)]

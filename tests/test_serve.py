@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -166,6 +167,13 @@ def test_serve_takes_clicks_from_its_own_pages_only(tmp_path):
         assert own.status_code == 200 and own.json() == {"arxiv_id": paper, "like": False}
         assert httpx.get(url + "api/feedback").json() == {"labels": {paper: False}}
         assert httpx.get(url + "index.html").status_code == 200
+        process.send_signal(signal.SIGINT)  # Ctrl-C: serve's own words, not a run's
+        _, stderr = process.communicate(timeout=10)
+        assert process.returncode == 130
+        assert stderr.strip().splitlines() == [
+            f"stopped serving {url}; every click it answered is in "
+            f"{tmp_path / 'out' / 'papersift.sqlite'}"]
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)

@@ -270,11 +270,11 @@ def test_a_file_of_another_day_is_refused(tmp_path):
     day_file = tmp_path / "2026-04-14.jsonl"
     day_file.write_text((DATA.parent.parent / "src" / "papersift" / "demo" /
                          "2026-04-20.jsonl").read_text())
-    with pytest.raises(SourceError, match=r"2026-04-14.jsonl: the file is for 2026-04-14 "
+    with pytest.raises(DateError, match=r"2026-04-14.jsonl: the file is for 2026-04-14 "
                                           r"\(its name\), not 2026-04-15"):
         fetch_day(ArxivConfig(source="file", file=day_file), dt.date(2026, 4, 15),
                   file_path=day_file)
-    with pytest.raises(SourceError, match="announced on 2026-04-14, none on 2026-04-16"):
+    with pytest.raises(DateError, match="announced on 2026-04-14, none on 2026-04-16"):
         feed = DATA / "arxiv" / "rss-cs.LG-2026-04-14.xml"
         fetch_day(ArxivConfig(source="file", file=feed), dt.date(2026, 4, 16),
                   file_path=feed)

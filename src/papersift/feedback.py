@@ -64,17 +64,25 @@ def read_feedback_file(path: Path) -> list[Verdict]:
         raise FeedbackFileError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FeedbackFileError(f"{path}: not a papersift feedback file ({exc})") from None
+    try:
+        return verdicts_of(document)
+    except ValueError as exc:
+        raise FeedbackFileError(f"{path}: {exc}; nothing imported") from None
+
+
+def verdicts_of(document: Any) -> list[Verdict]:
+    """The verdicts of a feedback document (the last one per paper wins); ``ValueError``
+    names the first bad entry."""
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT or \
             not isinstance(document.get("labels"), list):
-        raise FeedbackFileError(f"{path}: not a papersift feedback file (expected "
-                                f'{{"format": "{FILE_FORMAT}", "labels": [...]}})')
+        raise ValueError(f'not a papersift feedback file (expected {{"format": '
+                         f'"{FILE_FORMAT}", "labels": [...]}})')
     verdicts: dict[str, Verdict] = {}
     for number, entry in enumerate(document["labels"], start=1):
         try:
             verdict = verdict_from(entry)
         except ValueError as exc:
-            raise FeedbackFileError(f"{path}: labels[{number}]: {exc}; nothing "
-                                    "imported") from None
+            raise ValueError(f"labels[{number}]: {exc}") from None
         verdicts.pop(verdict.arxiv_id, None)
         verdicts[verdict.arxiv_id] = verdict
     return list(verdicts.values())

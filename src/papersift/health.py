@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,18 @@ def upstream_failure_status(day: dt.date | None, error: str,
                      "archive and the store are as they were; the next run tries again.")
 
 
+def run_failure_status(day: dt.date | None, error: str,
+                       finished_at: dt.datetime) -> RunStatus:
+    """The run stopped after fetching (the LLM rejected the key, the store could not be
+    written): nothing new was published."""
+    return RunStatus("upstream_failure", day, finished_at,
+                     f"The run failed: {error}. Nothing new was published; what was already "
+                     "scored is kept in the store; the next run tries again.")
+
+
 def status_record(status: RunStatus) -> dict[str, Any]:
     """The status as JSON fields (``status.json``, the digest's ``run.status``, pushes)."""
-    return {
+    record = {
         "outcome": status.outcome,
         "day": status.day.isoformat() if status.day else None,
         "finished_at": status.finished_at.isoformat(timespec="seconds"),
@@ -71,6 +81,33 @@ def status_record(status: RunStatus) -> dict[str, Any]:
         "total": status.total,
         "not_scored": status.not_scored,
     }
+    if status.failed_steps:
+        record["failed_steps"] = list(status.failed_steps)
+    return record
+
+
+def status_from_record(record: dict[str, Any]) -> RunStatus:
+    """The status a ``status.json`` holds (``ValueError`` when it is not one)."""
+    try:
+        day = record.get("day")
+        return RunStatus(
+            outcome=record["outcome"], day=dt.date.fromisoformat(day) if day else None,
+            finished_at=dt.datetime.fromisoformat(record["finished_at"]),
+            message=str(record["message"]), model=str(record.get("model") or ""),
+            selected=int(record.get("selected") or 0), total=int(record.get("total") or 0),
+            not_scored=int(record.get("not_scored") or 0),
+            failed_steps=tuple(str(s) for s in record.get("failed_steps") or ()))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a papersift status ({exc})") from None
+
+
+def with_failed_step(status: RunStatus, why: str) -> RunStatus:
+    """``status`` with one more failed step, said at the end of its message."""
+    why = " ".join(why.split())
+    if why in status.failed_steps:
+        return status
+    return replace(status, failed_steps=(*status.failed_steps, why),
+                   message=f"{status.message} Failed after the run: {why}.")
 
 
 def stage_status(staging: Staging, out_dir: Path, status: RunStatus, *, site: bool) -> None:

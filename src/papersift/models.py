@@ -217,6 +217,9 @@ class RunStatus:
     selected: int = 0
     total: int = 0
     not_scored: int = 0
+    # Steps of the deployment after the run that failed (saving the store, publishing
+    # the site), each "what: why"; the morning is a failure while any is listed.
+    failed_steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ published, so a failed push never costs the digest.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from papersift.atomic import write_atomic
 from papersift.config import Config, Secrets
@@ -19,16 +22,21 @@ from papersift.errors import NoAnnouncements, PapersiftError, SourceError
 from papersift.health import (
     STATUS_FILE,
     no_announcements_status,
+    read_status,
+    run_failure_status,
+    status_from_record,
+    status_record,
     upstream_failure_status,
+    with_failed_step,
     write_status,
 )
 from papersift.models import RunStatus
 from papersift.notify import send_all, should_push, site_address
-from papersift.notify.push import Push, PushResult, status_push
+from papersift.notify.push import NoStoredDigest, Push, PushResult, digest_push, status_push
 from papersift.pipeline import RunResult, run
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.redact import Redactor
-from papersift.render import digest_record
+from papersift.render import digest_record, output_path
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,17 @@ class Morning:
 
 
 def run_morning(config: Config, *, day: dt.date | None = None, secrets: Secrets | None = None,
-                progress: Progress = NULL_PROGRESS) -> Morning:
-    """Run the day, write its status and send the pushes. Raises what a run raises,
-    except the two outcomes that are news rather than errors: no announcements, and a
-    source that cannot be read (returned in ``Morning.error`` after its status is out)."""
+                progress: Progress = NULL_PROGRESS, push: bool = True) -> Morning:
+    """Run the day, write its status and send the pushes (``push=False``: later, by
+    ``send_morning``, once the deployment's own steps are done). Raises what a run
+    raises, except the two outcomes that are news rather than errors: no announcements,
+    and a source that cannot be read (returned in ``Morning.error`` after its status is
+    out)."""
     secrets = secrets or Secrets.from_env()
+
+    def pushes(status: RunStatus, record: dict | None) -> list[PushResult]:
+        return _push(config, secrets, status, record) if push else []
+
     site = "site" in config.output.formats
     now = dt.datetime.now(dt.UTC)
     try:
@@ -59,21 +73,66 @@ def run_morning(config: Config, *, day: dt.date | None = None, secrets: Secrets 
     except NoAnnouncements as exc:
         status = no_announcements_status(exc.day or day, now)
         write_status(config.out_dir, status, site=site)
-        return Morning(status, pushes=_push(config, secrets, status, None))
+        return Morning(status, pushes=pushes(status, None))
     except SourceError as exc:
         redact = Redactor.from_environment(secrets.values())
         status = redact.apply(upstream_failure_status(day, str(exc), now))
         write_status(config.out_dir, status, site=site)
-        return Morning(status, pushes=_push(config, secrets, status, None), error=exc)
+        return Morning(status, pushes=pushes(status, None), error=exc)
+    except PapersiftError as exc:
+        if exc.exit_code == 1:  # not a usage error: a morning that failed, said so
+            redact = Redactor.from_environment(secrets.values())
+            status = redact.apply(run_failure_status(day, str(exc), now))
+            write_status(config.out_dir, status, site=site)
+            return Morning(status, pushes=pushes(status, None), error=exc)
+        raise
     status = result.digest.status
     assert status is not None  # the pipeline always sets it
-    pushes = _push(config, secrets, status, digest_record(result.digest))
-    return Morning(status, result, pushes)
+    return Morning(status, result, pushes(status, digest_record(result.digest)))
+
+
+def send_morning(config: Config, secrets: Secrets, failed: list[str]) -> Morning:
+    """Send the pushes of the morning ``OUT/status.json`` records, after adding the
+    deployment steps that ``failed`` ("what: why") to it (and to the site's banner)."""
+    status = note_failed_steps(config.out_dir, failed, site="site" in config.output.formats)
+    digest = None
+    if status.day is not None and status.total:
+        try:
+            digest = digest_push(config.out_dir, status.day, None).record
+        except NoStoredDigest:
+            digest = None
+    if digest is not None:
+        digest = {**digest, "run": {**digest.get("run", {}), "status": status_record(status)}}
+    return Morning(status, pushes=_push(config, secrets, status, digest))
+
+
+class NoMorning(PapersiftError):
+    """``notify --morning`` where no morning's status is recorded."""
+
+    exit_code = 2
+
+
+def note_failed_steps(out_dir: Path, failed: list[str], *, site: bool) -> RunStatus:
+    """Add failed deployment steps to the recorded status (``OUT/status.json`` and the
+    site's banner); ``NoMorning`` when none is recorded."""
+    record = read_status(out_dir)
+    if record is None:
+        raise NoMorning(f"{out_dir / STATUS_FILE}: no morning recorded there (run "
+                        "`papersift run` first)")
+    try:
+        status = status_from_record(record)
+    except ValueError as exc:
+        raise NoMorning(f"{out_dir / STATUS_FILE}: {exc}") from None
+    for why in failed:
+        status = with_failed_step(status, why)
+    if failed:
+        write_status(out_dir, status, site=site)
+    return status
 
 
 def _push(config: Config, secrets: Secrets, status: RunStatus,
           record: dict | None) -> list[PushResult]:
-    if not should_push(status, config):
+    if not (should_push(status, config) or status.failed_steps):
         return []
     site_url = site_address(config, secrets)
     push = Push(record, site_url) if record is not None else status_push(status, site_url)
@@ -93,3 +152,25 @@ def record_pushes(config: Config, results: list[PushResult]) -> None:
     record["pushes"] = [{"channel": r.channel, "ok": r.ok, "detail": r.detail}
                         for r in results]
     write_atomic(path, json.dumps(record, indent=2) + "\n")
+
+
+def export_morning(out_dir: Path, target: Path) -> list[Path]:
+    """Copy what the morning's pushes need (``status.json`` and the day's JSON digest) to
+    ``target``, in the same layout, for a later job that sends them."""
+    record = read_status(out_dir)
+    if record is None:
+        raise NoMorning(f"{out_dir / STATUS_FILE}: no morning recorded there")
+    sources = [out_dir / STATUS_FILE]
+    day = record.get("day")
+    if isinstance(day, str):
+        with contextlib.suppress(ValueError):
+            digest = output_path(out_dir, "json", dt.date.fromisoformat(day))
+            if digest.is_file():
+                sources.append(digest)
+    written = []
+    for source in sources:
+        destination = target / source.relative_to(out_dir)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        written.append(destination)
+    return written

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from papersift import __version__
-from papersift.cli import reader
+from papersift.cli import deploy, reader
 from papersift.cli.options import ConfigOption, OutOption, QuietOption, VerboseOption, load
 from papersift.cli.output import (
     EXIT_PUSH_FAILED,
@@ -30,7 +30,7 @@ from papersift.demo import run_demo
 from papersift.deploy import GITIGNORE_LINES, WORKFLOW_PATH, github_workflow
 from papersift.library import read_library
 from papersift.monthly import overview_of, summarise, write_overview
-from papersift.morning import run_morning
+from papersift.morning import run_morning, send_morning
 from papersift.notify import channels, send_all, site_address
 from papersift.notify.push import digest_push
 from papersift.pipeline import chosen_scorer
@@ -69,8 +69,9 @@ def init(
         "--github", help="Also write a GitHub Actions workflow that runs papersift every "
                          "morning and publishes the site to GitHub Pages.")] = False,
     package: Annotated[str | None, typer.Option(
-        "--package", help="What the workflow pip-installs (default: this version of "
-                          "papersift with the local scorer).")] = None,
+        "--package", help="What the workflow pip-installs (default: where this papersift "
+                          "was installed from, as pip recorded it; a local folder cannot "
+                          "be, so then this is needed).")] = None,
 ) -> None:
     """Write a commented papersift.toml and a starter interests.md (never overwrites)."""
     starters = {name: directory / name for name in (CONFIG_FILENAME, "interests.md")}
@@ -80,10 +81,8 @@ def init(
     files = {path: resources.files("papersift.starter").joinpath(name).read_text("utf-8")
              for name, path in starters.items()}
     if github:
-        try:
+        with exit_on_error():
             files[directory / WORKFLOW_PATH] = github_workflow(package)
-        except ValueError as exc:
-            fail(f"--package {exc}", 2)
     with exit_on_error():
         for path, text in files.items():
             if path.exists():
@@ -117,6 +116,9 @@ def run_command(
     date: Annotated[str | None, typer.Option(
         "--date", "-d", help="Announcement day YYYY-MM-DD (default: the latest).")] = None,
     out_dir: OutOption = None,
+    push: Annotated[bool, typer.Option(
+        "--push/--no-push", help="Send the pushes now (--no-push: later, with "
+                                 "`papersift notify --morning`).")] = True,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -128,7 +130,7 @@ def run_command(
         cfg = load(config, out_dir)
         with progress_bars(quiet) as progress:
             morning = run_morning(cfg, day=day, secrets=secrets,
-                                  progress=RichProgress(progress))
+                                  progress=RichProgress(progress), push=push)
     if morning.result is None and morning.error is None and not quiet:
         out.print(morning.status.message)  # no announcements: not an error
     if morning.result is not None and not quiet:
@@ -144,24 +146,39 @@ def run_command(
 
 @app.command()
 def notify(
-    date: Annotated[str, typer.Option(
-        "--date", "-d", help="The day whose stored digest to send, YYYY-MM-DD.")],
+    date: Annotated[str | None, typer.Option(
+        "--date", "-d", help="The day whose stored digest to send, YYYY-MM-DD.")] = None,
+    morning: Annotated[bool, typer.Option(
+        "--morning", help="Send the pushes of the morning OUT/status.json records (after "
+                          "`run --no-push`), whatever its outcome.")] = False,
+    failed: Annotated[list[str] | None, typer.Option(
+        "--failed", help="With --morning: a step after the run that failed, \"what: why\" "
+                         "(repeatable); the pushes and status.json say it.")] = None,
     config: ConfigOption = Path(CONFIG_FILENAME),
     out_dir: OutOption = None,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Send a day's stored digest again to every configured channel ([notify])."""
+    """Send a day's stored digest (again) to every configured channel ([notify])."""
     secrets = Secrets.from_env()
     setup_logging(verbose, quiet, secrets)
+    if morning == (date is not None):
+        fail("say which: --date DAY (a stored digest) or --morning (the latest morning)", 2)
+    if failed and not morning:
+        fail("--failed goes with --morning", 2)
     day = _parse_day(date)
     with exit_on_error(verbose):
         cfg = load(config, out_dir)
-        if not channels(cfg, secrets):
-            fail(f"{config}: no push is configured ([notify.email], [notify.slack] or "
-                 "[notify.webhook]); nothing sent", 2)
-        push = digest_push(cfg.out_dir, day, site_address(cfg, secrets))
-        results = send_all(cfg, secrets, push)
+        if morning:
+            sent = send_morning(cfg, secrets, failed or [])
+            results, day = sent.pushes, sent.status.day
+        else:
+            assert day is not None
+            if not channels(cfg, secrets):
+                fail(f"{config}: no push is configured ([notify.email], [notify.slack] or "
+                     "[notify.webhook]); nothing sent", 2)
+            push = digest_push(cfg.out_dir, day, site_address(cfg, secrets))
+            results = send_all(cfg, secrets, push)
     report_pushes(results, day, quiet)
     if any(not r.ok for r in results):
         raise typer.Exit(EXIT_PUSH_FAILED)
@@ -170,6 +187,8 @@ def notify(
 app.command()(reader.feedback)
 app.command("import")(reader.import_command)
 app.command()(reader.serve)
+app.command()(deploy.status)
+app.add_typer(deploy.data_app, name="data")
 
 site_app = typer.Typer(help="The static archive web site.", no_args_is_help=True)
 app.add_typer(site_app, name="site")
@@ -243,10 +262,11 @@ def learn(
         "--library", help="A BibTeX file or Zotero CSV/RDF export: its papers count as liked."
     )] = None,
     config: ConfigOption = Path(CONFIG_FILENAME),
+    out_dir: OutOption = None,
 ) -> None:
     """Import a library and show what the local scorer learns from (it retrains every run)."""
     with exit_on_error():
-        cfg = load_config(config)
+        cfg = load(config, out_dir)
         with Store(cfg.store_path) as store:
             if library is not None:
                 items = read_library(library)

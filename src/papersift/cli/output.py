@@ -47,15 +47,19 @@ EXIT_PUSH_FAILED = 4
 EXIT_INTERRUPTED = 130
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """End the command with a one-line error (the message is shown as is, not as markup)."""
-    say("error", message)
+def fail(message: str, code: int, level: str = "error") -> NoReturn:
+    """End the command with a one-line error (the message is shown as is, not as markup);
+    ``level="stopped"`` prints the line alone (a stop that is no error)."""
+    say(level, message)
     raise typer.Exit(code)
 
 
 def say(level: str, message: str) -> None:
     """One line on stderr, whatever -q says; secrets masked, newlines folded."""
     text = " ".join(Redactor.from_environment()(message).split())
+    if level == "stopped":
+        err.print(escape(text), highlight=False)
+        return
     colour = "red" if level == "error" else "yellow"
     err.print(f"[{colour}]{level}:[/] {escape(text)}", highlight=False)
 

@@ -4,14 +4,23 @@ app by ``papersift.cli``."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from papersift.cli.options import ConfigOption, OutOption, VerboseOption, load
-from papersift.cli.output import exit_on_error, fail, out, setup_logging
-from papersift.config import CONFIG_FILENAME, Secrets, load_config
+from papersift.cli.output import (
+    EXIT_INTERRUPTED,
+    exit_on_error,
+    fail,
+    out,
+    say,
+    setup_logging,
+)
+from papersift.config import CONFIG_FILENAME, Config, Secrets, load_config
+from papersift.deploy.issues import GitHubIssues
 from papersift.feedback import Verdict, read_feedback_file
 from papersift.feedback import record as record_verdicts
 from papersift.importer import read_reference, write_imported
@@ -23,42 +32,81 @@ from papersift.store import Store
 
 
 def feedback(
-    arxiv_id: Annotated[str | None, typer.Argument(help="The paper, e.g. 2604.01234.")] = None,
+    arxiv_ids: Annotated[list[str] | None, typer.Argument(
+        help="The papers, e.g. 2604.01234 2604.05678.")] = None,
     like: Annotated[bool | None, typer.Option(
-        "--like/--dislike", help="Whether you wanted to read it.")] = None,
+        "--like/--dislike", help="Whether you wanted to read them.")] = None,
     import_file: Annotated[Path | None, typer.Option(
         "--import", help="A papersift-feedback.json the site exported (its Like / Dislike "
                          "clicks on a static host).")] = None,
+    from_github: Annotated[bool, typer.Option(
+        "--from-github", help="Import the feedback issues the site opened on GitHub "
+                              "(GITHUB_REPOSITORY, GH_TOKEN) and close them.")] = False,
     config: ConfigOption = Path(CONFIG_FILENAME),
+    out_dir: OutOption = None,
 ) -> None:
-    """Tell papersift whether a paper was worth reading; the local scorer learns from it."""
-    if import_file is not None:
-        if arxiv_id is not None or like is not None:
-            fail("--import reads every verdict from the file; give no paper or --like", 2)
+    """Tell papersift whether papers were worth reading; the local scorer learns from it."""
+    sources = sum([bool(arxiv_ids), import_file is not None, from_github])
+    if sources > 1:
+        fail("give papers, --import FILE or --from-github, one of them", 2)
+    if import_file is not None or from_github:
+        if like is not None:
+            fail("--import and --from-github read every verdict; give no --like", 2)
         with exit_on_error():
-            verdicts = read_feedback_file(import_file)
-            cfg = load_config(config)
+            cfg = load(config, out_dir)
+            if from_github:
+                _from_github(cfg)
+                return
+            verdicts = read_feedback_file(import_file)  # type: ignore[arg-type]
             with Store(cfg.store_path) as store:
                 record_verdicts(store, verdicts)
         liked = sum(v.like for v in verdicts)
         out.print(f"imported {len(verdicts)} verdicts from {import_file}: {liked} liked, "
                   f"{len(verdicts) - liked} disliked; the next run learns from them")
         return
-    if arxiv_id is None:
+    if not arxiv_ids:
         fail("name a paper (papersift feedback 2604.01234 --like) or --import FILE", 2)
     if like is None:
         fail("say --like or --dislike", 2)
-    paper_id = normalize_arxiv_id(arxiv_id)
-    if paper_id is None:
-        fail(f"{arxiv_id!r} is not an arXiv id", 2)
+    paper_ids = []
+    for arxiv_id in arxiv_ids:
+        paper_id = normalize_arxiv_id(arxiv_id)
+        if paper_id is None:
+            fail(f"{arxiv_id!r} is not an arXiv id; nothing recorded", 2)
+        paper_ids.append(paper_id)
     with exit_on_error():
-        cfg = load_config(config)
+        cfg = load(config, out_dir)
         with Store(cfg.store_path) as store:
-            record_verdicts(store, [Verdict(paper_id, like)])
-            known = store.paper(paper_id) is not None
+            record_verdicts(store, [Verdict(paper_id, like) for paper_id in paper_ids])
+            unknown = [p for p in paper_ids if store.paper(p) is None]
     verdict = "liked" if like else "disliked"
-    out.print(f"{paper_id}: {verdict}."
-              + ("" if known else " It is not in the store yet; it counts once a run has seen it."))
+    out.print(f"{', '.join(paper_ids)}: {verdict} (in {cfg.store_path}).")
+    if unknown:
+        out.print(f"{', '.join(unknown)}: not in the store yet; counted once a run has "
+                  "seen {}.".format("it" if len(unknown) == 1 else "them"))
+
+
+def _from_github(cfg: Config) -> None:
+    """The site's feedback issues into the store; each imported issue is closed."""
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    token = os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN")
+    if not repository or not token:
+        fail("--from-github needs GITHUB_REPOSITORY and GH_TOKEN (as GitHub Actions sets "
+             "them); nothing imported", 2)
+    api = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+    with GitHubIssues(api, repository, token) as issues:
+        found = issues.collect()
+        if found.verdicts:
+            with Store(cfg.store_path) as store:
+                record_verdicts(store, found.verdicts)
+        for number in found.imported:
+            issues.close(number, "papersift took these verdicts into its store; the next "
+                                 "morning's ranking learns from them.")
+    for why in found.skipped:
+        say("warning", f"feedback issue {why}")
+    liked = sum(v.like for v in found.verdicts)
+    out.print(f"GitHub: {len(found.imported)} feedback issues imported ({liked} liked, "
+              f"{len(found.verdicts) - liked} disliked) into {cfg.store_path}")
 
 
 def import_command(
@@ -125,5 +173,8 @@ def serve(
                   f"Dislike go into {cfg.store_path}. Ctrl-C stops.")
         try:
             server.serve_forever()
+        except KeyboardInterrupt:
+            fail(f"stopped serving {address}; every click it answered is in "
+                 f"{cfg.store_path}", EXIT_INTERRUPTED, level="stopped")
         finally:
             server.server_close()

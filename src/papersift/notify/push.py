@@ -107,6 +107,7 @@ def shorten(text: str, limit: int = SHORT_ABSTRACT) -> str:
 def headline(push: Push) -> str:
     """One line saying what this push is: "12 papers for 2026-04-14" or the status."""
     status = push.status
+    failed = status.get("failed_steps") or []
     if not push.is_digest:
         return status.get("message", "papersift")
     count = len(push.papers)
@@ -115,4 +116,6 @@ def headline(push: Push) -> str:
         text += f" (partial: {status.get('not_scored', 0)} not scored)"
     elif status.get("outcome") == "upstream_failure":
         text += " (scoring failed)"
+    if failed:
+        text += f"; failed after the run: {'; '.join(map(str, failed))}"
     return text

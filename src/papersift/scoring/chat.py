@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
@@ -43,9 +44,11 @@ MAX_ANSWER_BYTES = 16 * 2**20  # a batch's answer is a few kB
 class Transient(Exception):
     """A failure worth retrying (429, 5xx, timeout, dropped connection)."""
 
-    def __init__(self, detail: str, retry_after: float | None = None):
+    def __init__(self, detail: str, retry_after: float | None = None, *,
+                 unreachable: bool = False):
         super().__init__(detail)
         self.retry_after = retry_after
+        self.unreachable = unreachable  # no connection at all (refused, no route, DNS)
 
 
 class RequestFailed(Exception):
@@ -62,7 +65,7 @@ def check_endpoint(config: LLMConfig, secrets: Secrets) -> None:
     """Fail before anything is fetched when no LLM can be reached as configured."""
     base_url = config.base_url or secrets.openai_base_url
     if not secrets.openai_api_key and not base_url:
-        raise ScorerUnavailable(
+        raise ConfigError(
             "no LLM configured: set OPENAI_API_KEY (or OPENAI_BASE_URL / llm.base_url "
             "for a local server such as Ollama, vLLM or llama.cpp)"
         )
@@ -87,10 +90,20 @@ def make_async_client(config: LLMConfig, secrets: Secrets) -> openai.AsyncOpenAI
 
 
 class AsyncChat:
-    """Several requests in flight, within concurrency, request- and token-rate limits."""
+    """Several requests in flight, within concurrency, request- and token-rate limits.
+
+    Two failures end every later request at once instead of each retrying on its own:
+    one that stops the run (a rejected key, an unknown model: ``fatal``, which the
+    caller raises once its requests have all returned, so no task is left behind), and
+    an endpoint that has never answered and refused every attempt (``down``): the first
+    request's retries are the run's retries."""
 
     def __init__(self, config: LLMConfig, client: openai.AsyncOpenAI, prices: PriceTable):
         self.config, self.client, self.prices = config, client, prices
+        self.endpoint = shown_endpoint(str(client.base_url))
+        self.fatal: ScorerUnavailable | None = None
+        self.down: str | None = None
+        self.answered = 0
         self.model = config.model
         self.policy = RetryPolicy(config.request_attempts, config.backoff_seconds,
                                   config.max_backoff_seconds)
@@ -109,21 +122,45 @@ class AsyncChat:
         asks for structured output.
         """
         async with self.slots:
+            self._check_stopped()
             if before_send is not None:
                 before_send()
             retrying = AsyncRetrying(
-                stop=retry_stop(self.policy), wait=backoff_wait(self.policy),
+                stop=self._stop, wait=backoff_wait(self.policy),
                 retry=retry_if_exception(lambda e: isinstance(e, Transient)),
                 before_sleep=self._log_retry, reraise=True)
             try:
                 async for attempt in retrying:
                     with attempt:
+                        self._check_stopped()
                         response = await self._send(system, user, response_format)
             except Transient as exc:
-                raise RequestFailed(gave_up_because(exc, self.policy)) from None
+                why = gave_up_because(exc, self.policy)
+                if exc.unreachable and not self.answered:
+                    self.down = why
+                raise RequestFailed(why) from None
+            except ScorerUnavailable as exc:
+                self.fatal = self.fatal or exc
+                raise RequestFailed(str(exc)) from None
+            self.answered += 1
             answer = self._answer(response)
             self.recent_tokens.append((time.monotonic(), answer.usage.total_tokens))
             return answer
+
+    def _check_stopped(self) -> None:
+        if self.fatal is not None:
+            raise RequestFailed(str(self.fatal))
+        if self.down is not None:
+            raise RequestFailed(self.down)
+
+    def _stop(self, state: RetryCallState) -> bool:
+        return retry_stop(self.policy)(state) or self.fatal is not None or \
+            self.down is not None
+
+    def raise_if_fatal(self) -> None:
+        """End the run with the error that stopped every request, if one did."""
+        if self.fatal is not None:
+            raise self.fatal
 
     def body(self, system: str, user: str,
              response_format: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -158,7 +195,7 @@ class AsyncChat:
         if isinstance(exc, openai.APIConnectionError):
             if isinstance(exc.__cause__, ResponseTooLarge):
                 return RequestFailed(str(exc.__cause__))
-            return Transient("connection failed")
+            return Transient(f"cannot connect to {self.endpoint}", unreachable=True)
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             if status >= 500 or status in (408, 409):
@@ -205,6 +242,19 @@ class AsyncChat:
                     break
                 await asyncio.sleep(max(0.05, 60 - (now - self.recent_tokens[0][0])))
             self.next_start = time.monotonic() + self.interval
+
+
+def shown_endpoint(url: str) -> str:
+    """The endpoint as an error may show it: the whole URL, or only its scheme and host
+    when it carries anything that could be a credential (user info, a query, a long
+    token-like path segment)."""
+    parts = urlsplit(url)
+    host = f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    tokenish = any(len(segment) >= 20 and re.fullmatch(r"[A-Za-z0-9_\-.~]+", segment)
+                   and re.search(r"\d", segment) for segment in parts.path.split("/"))
+    if parts.username or parts.password or parts.query or tokenish:
+        return host
+    return host + parts.path.rstrip("/")
 
 
 def token_count(value: Any) -> int:

@@ -108,9 +108,11 @@ class LLMScorer:
         client = self.client_factory()
         self.chat = AsyncChat(self.config, client, self.prices)
         try:
-            return await self._score_with_chat(candidates)
+            outcome = await self._score_with_chat(candidates)
         finally:
             await client.close()
+        self.chat.raise_if_fatal()  # a rejected key: one error, after every request ended
+        return outcome
 
     async def _score_with_chat(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
         fingerprint = self.prompts.fingerprint("abstract")
@@ -172,7 +174,8 @@ class LLMScorer:
         try:
             answer = await self._ask("title", batch)
         except (RequestFailed, OverBudget, OverTime) as exc:
-            log.warning("title pass batch failed (%s); its papers go on to scoring", exc)
+            if self.chat.fatal is None:  # else the run ends with that one error
+                log.warning("title pass batch failed (%s); its papers go on to scoring", exc)
             return {}
         drop = parse_id_list(answer.text, ids)
         if drop is None:

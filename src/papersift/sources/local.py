@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from papersift.errors import SourceError
+from papersift.errors import DateError, SourceError
 from papersift.models import ANNOUNCE_TYPES, Paper
 from papersift.sources.arxiv_api import announcement_day, parse_atom
 from papersift.sources.common import split_arxiv_id, split_authors
@@ -55,20 +55,20 @@ def _of_day(path: Path, papers: list[Paper], dated: dict[str, dt.date],
         held = sorted(set(dated.values()))
         if day is None:
             if len(held) > 1 or len(dated) < len(papers):
-                raise SourceError(f"{path}: holds papers of several days ({_days(held)}); "
+                raise DateError(f"{path}: holds papers of several days ({_days(held)}); "
                                   "pass --date YYYY-MM-DD")
             day = held[0]
         chosen = [p for p in papers if dated.get(p.arxiv_id) == day]
         if not chosen:
-            raise SourceError(f"{path}: holds papers announced on {_days(held)}, "
+            raise DateError(f"{path}: holds papers announced on {_days(held)}, "
                               f"none on {day}")
         return day, chosen
     named = _date_from_name(path)
     if day is not None and named is not None and named != day:
-        raise SourceError(f"{path}: the file is for {named} (its name), not {day}")
+        raise DateError(f"{path}: the file is for {named} (its name), not {day}")
     found = day or named
     if found is None:
-        raise SourceError(f"{path}: no date in the file or its name; pass --date YYYY-MM-DD")
+        raise DateError(f"{path}: no date in the file or its name; pass --date YYYY-MM-DD")
     return found, papers
 
 

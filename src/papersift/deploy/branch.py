@@ -1,0 +1,106 @@
+"""The data branch: where an unattended deployment keeps its store and archive.
+
+``papersift data restore`` puts the branch's newest commit into ``OUT`` (a git worktree;
+a first run starts the branch), ``papersift data save`` commits ``OUT`` back and pushes
+it. Both run git, name what failed in one line, and never leave the checkout half
+written: a push that is refused leaves the branch at its last good commit, so the next
+morning starts from the last good store. The reason a save failed is also written to
+``$GITHUB_OUTPUT`` (``error=``) for the workflow's report job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from papersift.errors import PapersiftError
+
+# Never committed: the store's lock files and the atomic writer's leftovers.
+IGNORED = ("*.lock", ".*.tmp", ".*.bak")
+AUTHOR = ("-c", "user.name=papersift", "-c", "user.email=papersift@users.noreply.github.com")
+
+
+class DataBranchError(PapersiftError):
+    """The data branch could not be read or written; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class DataBranch:
+    """The branch ``name`` of the repository at ``repository`` (the workflow's checkout),
+    checked out in ``out``."""
+
+    repository: Path
+    name: str
+    out: Path
+    remote: str = "origin"
+
+    def restore(self) -> str:
+        """Check out the branch's newest commit into ``out``; start it on a first run."""
+        found = self._git("ls-remote", "--exit-code", "--heads", self.remote, self.name,
+                          check=False)
+        if found.returncode == 0:
+            self._git("fetch", "--quiet", "--depth=1", self.remote, self.name,
+                      what=f"fetching branch {self.name}")
+            self._git("worktree", "add", "--quiet", "--detach", str(self.out), "FETCH_HEAD",
+                      what=f"checking out branch {self.name} into {self.out}")
+            return f"restored the store and archive from branch {self.name}"
+        if found.returncode == 2:  # the remote answered: no such branch
+            self._git("worktree", "add", "--quiet", "--detach", str(self.out),
+                      what=f"making {self.out}")
+            self._git("checkout", "--quiet", "--orphan", self.name, cwd=self.out,
+                      what=f"starting branch {self.name}")
+            self._git("rm", "-r", "-f", "--quiet", "--ignore-unmatch", ".", cwd=self.out,
+                      what=f"starting branch {self.name}")
+            return f"first run: branch {self.name} starts now"
+        raise DataBranchError(f"cannot read branch {self.name} from {self.remote} "
+                              f"({_last_line(found.stderr)}); nothing was run")
+
+    def save(self, now: dt.datetime | None = None) -> str:
+        """Commit everything in ``out`` and push it; ``DataBranchError`` says why not."""
+        now = now or dt.datetime.now(dt.UTC)
+        (self.out / ".gitignore").write_text("\n".join(IGNORED) + "\n", encoding="utf-8")
+        self._git("add", "-A", cwd=self.out, what="staging the store and archive")
+        if self._git("diff", "--cached", "--quiet", cwd=self.out, check=False).returncode == 0:
+            return "nothing new to save"
+        self._git(*AUTHOR, "commit", "--quiet", "-m",
+                  f"papersift run of {now:%Y-%m-%dT%H:%MZ}", cwd=self.out,
+                  what="committing the store and archive")
+        self._git("push", "--quiet", self.remote, f"HEAD:refs/heads/{self.name}",
+                  cwd=self.out, what=f"pushing branch {self.name}")
+        return f"saved to branch {self.name}"
+
+    def _git(self, *args: str, cwd: Path | None = None, check: bool = True,
+             what: str = "") -> subprocess.CompletedProcess[str]:
+        try:
+            done = subprocess.run(["git", *args], cwd=cwd or self.repository,
+                                  capture_output=True, text=True, timeout=1800,
+                                  env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DataBranchError(f"{what or 'git'}: {exc}") from None
+        if check and done.returncode != 0:
+            raise DataBranchError(f"{what or 'git ' + args[0]} failed: "
+                                  f"{_refusal(done.stderr)}")
+        return done
+
+
+def _refusal(stderr: str) -> str:
+    """The lines of git's answer that say why (a hook's or the remote's own words)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith(("remote:", "error:", "fatal:", "!"))]
+    return " ".join((said or lines)[-4:]) or "no reason given"
+
+
+def _last_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else "no answer"
+
+
+def report_to_workflow(key: str, value: str) -> None:
+    """``key=value`` into ``$GITHUB_OUTPUT`` when running under GitHub Actions."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as output:
+            output.write(f"{key}={' '.join(value.split())}\n")
