@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -268,8 +269,25 @@ def _run_day(
     written = publish(digest, config.out_dir, list(config.output.formats))
     store.finish_run(run_id, status="done", total=digest.total, scanned=digest.scanned,
                      relevant=len(selected), not_scored=len(not_scored))
+    _compact(config, store, fetched.day)
     return RunResult(digest, written, run_usage, store.path,
                      asked=outcome.asked, fresh=outcome.fresh)
+
+
+def _compact(config: Config, store: Store, day: dt.date) -> None:
+    """Keep the store bounded once the day is published (``store.retention``); a failure
+    here costs nothing published, so it is said and the morning goes on."""
+    try:
+        done = store.compact(day, relevance_cutoff=config.selection.relevance_cutoff,
+                             novelty_cutoff=config.selection.novelty_cutoff,
+                             novelty_days=_local_settings(config).novelty_days)
+    except sqlite3.Error as exc:
+        log.warning("%s: could not compact the store (%s); it is whole, only larger",
+                    store.path, exc)
+        return
+    log.info("store kept bounded: %d texts and %d embeddings dropped, %d papers archived%s",
+             done.texts_dropped, done.embeddings_dropped, done.archived,
+             f" in {done.shard}" if done.shard else "")
 
 
 def _authors(config: Config, secrets: Secrets, papers: Sequence[Paper], store: Store,

@@ -143,6 +143,9 @@ class LocalScorer:
         vectors = self.vectors(keys, texts)
         interest_vectors = InterestVectors.build(self.interests, self.encoder)
         zero = self._zero_shot(vectors, texts, interest_vectors)
+        if self.embeds:  # kept: tomorrow's learner reads it instead of recomputing it
+            self.store.save_zero_shot(self.interests_key, dict(zip(
+                keys[:n], zero.score[:n].tolist(), strict=True)))
         ranking = self._learned_ranking(vectors, texts, zero.score, candidates,
                                         interest_vectors)
         relevance = scale_by_rank(ranking, RELEVANCE_SHARES)
@@ -216,13 +219,34 @@ class LocalScorer:
         training = learn.TrainingSet(
             example_vectors, example_texts, labels,
             np.array([e.day.toordinal() if e.day else unknown_day for e in examples]),
-            self._zero_shot(example_vectors, example_texts, interest_vectors).score)
+            self._known_zero_shot([e.key for e in examples], example_vectors, example_texts,
+                                  interest_vectors))
         model = self.learned = learn.fit(training)
         log.info("ranking learned from %d wanted and %d unwanted papers; weights %s",
                  model.positives, model.negatives, model.weights_text())
         if self.settings.prefilter_recall is not None:
             self.cut = learn.calibrate(model, self.settings.prefilter_recall)
         return model.decision(vectors, texts, zero)
+
+    @property
+    def interests_key(self) -> str:
+        """What a stored zero-shot score was computed against (interests and encoder)."""
+        text = f"{self.interests!r}|{self.encoder.name}|{self.settings.max_seq_length}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def _known_zero_shot(self, keys: list[str], vectors: np.ndarray, texts: list[str],
+                         interest_vectors: InterestVectors) -> np.ndarray:
+        """The zero-shot scores of labelled papers: computed once (on their own day) and
+        kept, so a morning's cost does not grow with the labels the store holds."""
+        known = self.store.zero_shot_scores(keys, self.interests_key)
+        missing = [i for i, key in enumerate(keys) if key not in known]
+        if missing:
+            fresh = self._zero_shot(vectors[missing], [texts[i] for i in missing],
+                                    interest_vectors).score
+            computed = {keys[i]: float(score) for i, score in zip(missing, fresh, strict=True)}
+            self.store.save_zero_shot(self.interests_key, computed)
+            known.update(computed)
+        return np.array([known[key] for key in keys], dtype=np.float32)
 
     # -- novelty ------------------------------------------------------------------------
 

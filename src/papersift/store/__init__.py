@@ -23,7 +23,15 @@ from papersift.errors import PapersiftError
 from papersift.models import Paper, Usage
 from papersift.redact import Redactor
 from papersift.store.lock import StoreBusy, hold, open_lock_path, run_lock
-from papersift.store.migrations import MIGRATIONS
+from papersift.store.migrations import MIGRATIONS, pack_vector, unpack_vector
+from papersift.store.retention import (
+    ARCHIVE_FOLDER,
+    Compaction,
+    LabelRow,
+    archived_scores,
+    compact,
+    learning_sample,
+)
 
 __all__ = ["MIGRATIONS", "CachedScore", "LabelledText", "Store", "StoreBusy", "StoreError",
            "run_lock"]
@@ -108,11 +116,20 @@ class Store:
             raise StoreError(
                 f"{self.path}: written by a newer papersift (schema {current}); upgrade papersift"
             )
-        for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
-            # executescript commits on entry, so the transaction is spelled out in the script.
-            self.db.executescript(
-                f"BEGIN;\n{migration}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
+        for number, steps in enumerate(MIGRATIONS[current:], start=current + 1):
+            self.db.execute("BEGIN")
+            try:
+                for step in steps:
+                    if callable(step):
+                        step(self.db)
+                    else:  # executescript would commit first: one statement at a time
+                        for statement in _statements(step):
+                            self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)
@@ -239,11 +256,18 @@ class Store:
 
     def cached_scores(self, ids: Iterable[str], model: str, fingerprint: str
                       ) -> dict[str, CachedScore]:
+        ids = list(ids)
         rows = self._rows_for_ids(
             "SELECT arxiv_id, relevance, novelty, comment FROM scores"
             " WHERE model = ? AND fingerprint = ? AND arxiv_id IN ({ids})",
             (model, fingerprint), ids)
-        return {aid: CachedScore(r, n, c) for aid, r, n, c in rows}
+        found = {aid: CachedScore(r, n, c) for aid, r, n, c in rows}
+        missing = set(ids) - found.keys()
+        if missing and self.archive_dir.is_dir():  # a re-run of a day long past
+            for aid, (r, n, c) in archived_scores(self.archive_dir, missing, model,
+                                                   fingerprint).items():
+                found[aid] = CachedScore(r, n, c)
+        return found
 
     def save_scores(self, model: str, fingerprint: str,
                     scores: dict[str, CachedScore]) -> None:
@@ -283,7 +307,7 @@ class Store:
         rows = self._rows_for_ids(
             "SELECT arxiv_id, text_hash, vector FROM embeddings"
             " WHERE model = ? AND arxiv_id IN ({ids})", (model,), keys)
-        return {key: np.frombuffer(blob, dtype=np.float32)
+        return {key: unpack_vector(blob)
                 for key, text_hash, blob in rows if wanted[key] == text_hash}
 
     def save_embeddings(self, model: str, rows: Iterable[tuple[str, str, np.ndarray]]) -> None:
@@ -291,7 +315,7 @@ class Store:
             self.db.executemany(
                 "INSERT OR REPLACE INTO embeddings (arxiv_id, model, text_hash, vector)"
                 " VALUES (?, ?, ?, ?)",
-                [(key, model, text_hash, vector.astype(np.float32).tobytes())
+                [(key, model, text_hash, pack_vector(vector))
                  for key, text_hash, vector in rows],
             )
 
@@ -305,7 +329,7 @@ class Store:
         ).fetchall()
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.vstack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
+        return np.vstack([unpack_vector(blob) for _, blob in rows])
 
     def recent_papers(self, *, since: dt.date, before: dt.date, limit: int,
                       exclude: set[str]) -> list[tuple[str, str, str]]:
@@ -313,7 +337,7 @@ class Store:
         rows = self.db.execute(
             "SELECT p.arxiv_id, p.title, p.abstract, max(a.day) AS last FROM papers p"
             " JOIN announcements a ON a.arxiv_id = p.arxiv_id"
-            " WHERE a.day >= ? AND a.day < ? GROUP BY p.arxiv_id"
+            " WHERE a.day >= ? AND a.day < ? AND p.title != '' GROUP BY p.arxiv_id"
             " ORDER BY last DESC, p.arxiv_id LIMIT ?",
             (since.isoformat(), before.isoformat(), limit)).fetchall()
         return [(key, title, abstract) for key, title, abstract, _ in rows
@@ -332,45 +356,87 @@ class Store:
         return {key: bool(label) for key, label in self.db.execute(
             "SELECT key, label FROM labels WHERE source = 'feedback'")}
 
-    def labelled_papers(self, *, relevance_cutoff: int, novelty_cutoff: int,
-                        exclude_day: dt.date | None = None) -> list[LabelledText]:
-        """Every label the store holds, newest judgment first per paper.
+    def label_index(self, *, relevance_cutoff: int, novelty_cutoff: int) -> list[LabelRow]:
+        """Every labelled paper, without its text, newest judgment first per paper: the
+        reader's verdict beats an LLM's score of the same paper, a score beats the LLM's
+        title pass."""
+        found: dict[str, LabelRow] = {}
+        first_day = ("LEFT JOIN (SELECT arxiv_id, min(day) AS day FROM announcements"
+                     " GROUP BY arxiv_id) a ON a.arxiv_id = {}")
+        for key, label, day in self.db.execute(
+            "SELECT l.key, l.label, coalesce(a.day, substr(l.created_at, 1, 10))"
+            " FROM labels l " + first_day.format("l.key") +
+            " ORDER BY l.source = 'feedback', l.created_at"
+        ):
+            found[key] = LabelRow(key, bool(label), _day(day), True)
+        for key, relevance, novelty, day in self.db.execute(
+            "SELECT s.arxiv_id, max(s.relevance), max(s.novelty),"
+            " coalesce(a.day, substr(max(s.scored_at), 1, 10)) FROM scores s "
+            + first_day.format("s.arxiv_id") + " GROUP BY s.arxiv_id"
+        ):
+            if key not in found:
+                wanted = relevance >= relevance_cutoff and novelty >= novelty_cutoff
+                found[key] = LabelRow(key, wanted, _day(day), False)
+        for key, day in self.db.execute(  # the LLM's title pass: unwanted
+            "SELECT t.arxiv_id, coalesce(a.day, substr(t.decided_at, 1, 10))"
+            " FROM title_verdicts t " + first_day.format("t.arxiv_id") + " WHERE t.keep = 0"
+        ):
+            if key not in found:
+                found[key] = LabelRow(key, False, _day(day), False)
+        return list(found.values())
 
-        The reader's feedback beats an LLM's score of the same paper; papers announced
-        on ``exclude_day`` are left out (the learner never trains on the day it scores).
-        """
+    def labelled_papers(self, *, relevance_cutoff: int, novelty_cutoff: int,
+                        exclude_day: dt.date | None = None,
+                        today: dt.date | None = None) -> list[LabelledText]:
+        """The labels the learner trains on: its bounded sample (``retention``), with
+        their texts; papers announced on ``exclude_day`` are left out (the learner never
+        trains on the day it scores)."""
+        rows = self.label_index(relevance_cutoff=relevance_cutoff,
+                                novelty_cutoff=novelty_cutoff)
         excluded = set()
         if exclude_day is not None:
             excluded = {row[0] for row in self.db.execute(
                 "SELECT arxiv_id FROM announcements WHERE day = ?", (exclude_day.isoformat(),))}
-        found: dict[str, LabelledText] = {}
-        first_day = ("LEFT JOIN (SELECT arxiv_id, min(day) AS day FROM announcements"
-                     " GROUP BY arxiv_id) a ON a.arxiv_id = {}")
-        for key, label, title, abstract, day in self.db.execute(
-            "SELECT l.key, l.label, coalesce(p.title, l.title), coalesce(p.abstract, l.abstract),"
-            " coalesce(a.day, substr(l.created_at, 1, 10))"
-            " FROM labels l LEFT JOIN papers p ON p.arxiv_id = l.key "
-            + first_day.format("l.key") + " ORDER BY l.source = 'feedback', l.created_at"
-        ):
-            if key not in excluded and (title or abstract):
-                found[key] = LabelledText(key, title, abstract, bool(label), _day(day))
-        for key, relevance, novelty, title, abstract, day in self.db.execute(
-            "SELECT s.arxiv_id, max(s.relevance), max(s.novelty), p.title, p.abstract,"
-            " coalesce(a.day, substr(max(s.scored_at), 1, 10))"
-            " FROM scores s JOIN papers p ON p.arxiv_id = s.arxiv_id "
-            + first_day.format("s.arxiv_id") + " GROUP BY s.arxiv_id"
-        ):
-            if key not in excluded and key not in found:
-                wanted = relevance >= relevance_cutoff and novelty >= novelty_cutoff
-                found[key] = LabelledText(key, title, abstract, wanted, _day(day))
-        for key, title, abstract, day in self.db.execute(  # the LLM's title pass: unwanted
-            "SELECT t.arxiv_id, p.title, p.abstract, coalesce(a.day, substr(t.decided_at, 1, 10))"
-            " FROM title_verdicts t JOIN papers p ON p.arxiv_id = t.arxiv_id "
-            + first_day.format("t.arxiv_id") + " WHERE t.keep = 0"
-        ):
-            if key not in excluded and key not in found:
-                found[key] = LabelledText(key, title, abstract, False, _day(day))
-        return list(found.values())
+        chosen = learning_sample([r for r in rows if r.key not in excluded],
+                                 today or exclude_day or dt.date.today())
+        texts: dict[str, tuple[str, str]] = {}
+        for key, title, abstract in self._rows_for_ids(
+                "SELECT l.key, l.title, l.abstract FROM labels l WHERE l.key IN ({ids})",
+                (), chosen):
+            texts[key] = (title, abstract)
+        for key, title, abstract in self._rows_for_ids(
+                "SELECT arxiv_id, title, abstract FROM papers WHERE title != '' AND"
+                " arxiv_id IN ({ids})", (), chosen):
+            texts[key] = (title, abstract)  # arXiv's own text beats a click's title
+        return [LabelledText(r.key, *texts[r.key], r.wanted, r.day) for r in rows
+                if r.key in chosen and r.key in texts and any(texts[r.key])]
+
+    def compact(self, day: dt.date, *, relevance_cutoff: int, novelty_cutoff: int,
+                novelty_days: int) -> Compaction:
+        """Apply the retention rules once ``day`` is published (``retention.compact``)."""
+        rows = self.label_index(relevance_cutoff=relevance_cutoff,
+                                novelty_cutoff=novelty_cutoff)
+        return compact(self.db, learning_sample(rows, day), day=day,
+                       novelty_days=novelty_days, archive_dir=self.archive_dir)
+
+    @property
+    def archive_dir(self) -> Path:
+        """Where ``compact`` writes the archive shards (beside the store)."""
+        return self.path.parent / ARCHIVE_FOLDER
+
+    # -- zero-shot scores ---------------------------------------------------------------
+
+    def zero_shot_scores(self, keys: Sequence[str], interests: str) -> dict[str, float]:
+        rows = self._rows_for_ids(
+            "SELECT arxiv_id, score FROM zero_shot WHERE interests = ? AND arxiv_id IN ({ids})",
+            (interests,), keys)
+        return {key: float(score) for key, score in rows}
+
+    def save_zero_shot(self, interests: str, scores: dict[str, float]) -> None:
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO zero_shot (arxiv_id, interests, score) VALUES (?, ?, ?)",
+                [(key, interests, float(score)) for key, score in scores.items()])
 
     def paper(self, arxiv_id: str) -> tuple[str, str] | None:
         row = self.db.execute("SELECT title, abstract FROM papers WHERE arxiv_id = ?",
@@ -453,6 +519,12 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script (its comments removed)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
 def _day(text: str | None) -> dt.date | None:

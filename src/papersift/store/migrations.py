@@ -1,7 +1,14 @@
 """The store's schema as numbered migrations, applied once each, in order, never
-dropped and recreated (a store of any earlier papersift opens and upgrades)."""
+dropped and recreated (a store of any earlier papersift opens and upgrades). A
+migration is SQL, and where data must be rewritten, a function run in the same
+transaction."""
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import numpy as np
 
 # Each migration is applied once, in order, inside one transaction with the version bump.
 # Never edit a released migration: append a new one.
@@ -124,5 +131,45 @@ _M5_SUMMARIES = """
         );
 """
 
-MIGRATIONS: list[str] = [_M1_INITIAL, _M2_LOCAL_SCORER, _M3_RUN_KINDS, _M4_LLM_BATCHES,
-                         _M5_SUMMARIES]
+_M6_BOUNDED = """
+        CREATE TABLE zero_shot (            -- each paper's zero-shot score, computed once
+            arxiv_id TEXT NOT NULL,
+            interests TEXT NOT NULL,        -- a hash of the interests and the encoder
+            score REAL NOT NULL,
+            PRIMARY KEY (arxiv_id, interests)
+        );
+        CREATE INDEX announcements_by_paper ON announcements (arxiv_id, day);
+"""
+
+
+def _m6_quantize_embeddings(db: sqlite3.Connection) -> None:
+    """float32 embeddings (1.5 kB each) become int8 with a scale (388 bytes)."""
+    rows = db.execute("SELECT rowid, vector FROM embeddings").fetchall()
+    db.executemany("UPDATE embeddings SET vector = ? WHERE rowid = ?",
+                   [(pack_vector(unpack_vector(blob)), rowid) for rowid, blob in rows])
+
+
+def pack_vector(vector: np.ndarray) -> bytes:
+    """A unit vector as one tag byte, a float32 scale and int8 components."""
+    vector = np.asarray(vector, dtype=np.float32)
+    scale = float(np.abs(vector).max()) / 127.0 or 1.0
+    quantized = np.clip(np.rint(vector / scale), -127, 127).astype(np.int8)
+    return _INT8 + np.float32(scale).tobytes() + quantized.tobytes()
+
+
+def unpack_vector(blob: bytes) -> np.ndarray:
+    """The stored vector as float32 of unit length (an older store's float32 as is)."""
+    if len(blob) % 4 and blob[:1] == _INT8:  # float32 rows are whole multiples of 4
+        scale = np.frombuffer(blob[1:5], dtype=np.float32)[0]
+        vector = np.frombuffer(blob[5:], dtype=np.int8).astype(np.float32) * scale
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+    return np.frombuffer(blob, dtype=np.float32)
+
+
+_INT8 = b"\x01"
+
+Migration = str | Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[Migration, ...]] = [
+    (_M1_INITIAL,), (_M2_LOCAL_SCORER,), (_M3_RUN_KINDS,), (_M4_LLM_BATCHES,),
+    (_M5_SUMMARIES,), (_M6_BOUNDED, _m6_quantize_embeddings)]
