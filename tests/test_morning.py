@@ -28,6 +28,8 @@ def repository(tmp_path: Path, arxiv, llm, extra: str) -> Path:
     write_project(source, arxiv=arxiv, llm=llm, extra=extra)  # replaces the starter config
     origin = tmp_path / "origin.git"
     git("init", "--bare", "-q", str(origin), cwd=tmp_path)
+    for setting in ("uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant"):
+        git("config", setting, "true", cwd=origin)  # as GitHub serves partial clones
     git("init", "-q", cwd=source)
     git("add", "-A", cwd=source)
     git("commit", "-q", "-m", "papersift", cwd=source)

@@ -6,6 +6,18 @@ it. Both run git, name what failed in one line, and never leave the checkout hal
 written: a push that is refused leaves the branch at its last good commit, so the next
 morning starts from the last good store. The reason a save failed is also written to
 ``$GITHUB_OUTPUT`` (``error=``) for the workflow's report job.
+
+Kept bounded for years (README, "The data branch"):
+
+- the store's old papers live in write-once archive shards (``archive/``, see
+  ``papersift.store.retention``), which a morning neither fetches nor checks out (a
+  partial clone without blobs, and a sparse checkout without ``archive/``): the restore
+  costs what the store of a few weeks costs, whatever the history;
+- the branch keeps the last ``KEEP_MORNINGS`` commits: older ones are folded into the
+  oldest kept commit (same tree), so any of those mornings' stores can be restored
+  and the packed branch holds each morning's changes for a month, not forever;
+- no file above ``MAX_FILE_BYTES`` is ever pushed (GitHub refuses files over 100 MB):
+  such a file stops the save with one line naming it, before anything is sent.
 """
 
 from __future__ import annotations
@@ -19,7 +31,12 @@ from pathlib import Path
 from papersift.errors import PapersiftError
 
 # Never committed: the store's lock files and the atomic writer's leftovers.
-IGNORED = ("*.lock", ".*.tmp", ".*.bak")
+IGNORED = ("*.lock", ".*.tmp", ".*.bak", "*.sqlite-wal", "*.sqlite-shm")
+KEEP_MORNINGS = 30
+MAX_FILE_BYTES = 50 * 2**20
+ARCHIVE = "archive"  # write-once shards: never restored, only added to
+SPARSE = ("/*", f"!/{ARCHIVE}/")
+IGNORED_SUFFIXES = (".lock", ".tmp", ".bak", ".sqlite-wal", ".sqlite-shm")
 AUTHOR = ("-c", "user.name=papersift", "-c", "user.email=papersift@users.noreply.github.com")
 
 
@@ -42,9 +59,14 @@ class DataBranch:
         found = self._git("ls-remote", "--exit-code", "--heads", self.remote, self.name,
                           check=False)
         if found.returncode == 0:
-            self._git("fetch", "--quiet", "--depth=1", self.remote, self.name,
-                      what=f"fetching branch {self.name}")
-            self._git("worktree", "add", "--quiet", "--detach", str(self.out), "FETCH_HEAD",
+            self._git("fetch", "--quiet", f"--depth={KEEP_MORNINGS}", "--filter=blob:none",
+                      self.remote, self.name, what=f"fetching branch {self.name}")
+            self._git("worktree", "add", "--quiet", "--no-checkout", "--detach",
+                      str(self.out), "FETCH_HEAD",
+                      what=f"checking out branch {self.name} into {self.out}")
+            self._git("sparse-checkout", "set", "--no-cone", *SPARSE, cwd=self.out,
+                      what=f"checking out branch {self.name} into {self.out}")
+            self._git("checkout", "--quiet", "--detach", cwd=self.out,
                       what=f"checking out branch {self.name} into {self.out}")
             return f"restored the store and archive from branch {self.name}"
         if found.returncode == 2:  # the remote answered: no such branch
@@ -62,15 +84,57 @@ class DataBranch:
         """Commit everything in ``out`` and push it; ``DataBranchError`` says why not."""
         now = now or dt.datetime.now(dt.UTC)
         (self.out / ".gitignore").write_text("\n".join(IGNORED) + "\n", encoding="utf-8")
-        self._git("add", "-A", cwd=self.out, what="staging the store and archive")
+        self._check_sizes()
+        base = self._git("rev-parse", "--verify", "--quiet", "HEAD", cwd=self.out,
+                         check=False).stdout.strip()
+        self._git("add", "-A", "--", ".", f":!{ARCHIVE}", cwd=self.out,
+                  what="staging the store and archive")
+        shards = self._git("ls-files", "--others", "--exclude-standard", "--", ARCHIVE,
+                           cwd=self.out, what="listing new archive shards").stdout.split()
+        if shards:  # outside the sparse checkout, so named one by one
+            self._git("add", "--sparse", "--", *shards, cwd=self.out,
+                      what="staging the archive shards")
         if self._git("diff", "--cached", "--quiet", cwd=self.out, check=False).returncode == 0:
             return "nothing new to save"
         self._git(*AUTHOR, "commit", "--quiet", "-m",
                   f"papersift run of {now:%Y-%m-%dT%H:%MZ}", cwd=self.out,
                   what="committing the store and archive")
-        self._git("push", "--quiet", self.remote, f"HEAD:refs/heads/{self.name}",
+        head = self._fold_old_mornings()
+        lease = [f"--force-with-lease=refs/heads/{self.name}:{base}"] if base else []
+        self._git("push", "--quiet", *lease, self.remote, f"{head}:refs/heads/{self.name}",
                   cwd=self.out, what=f"pushing branch {self.name}")
         return f"saved to branch {self.name}"
+
+    def _check_sizes(self) -> None:
+        """No file the save would push is over ``MAX_FILE_BYTES``."""
+        for path in self.out.rglob("*"):
+            if ".git" in path.relative_to(self.out).parts[:1] or not path.is_file():
+                continue
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES and not path.name.endswith(IGNORED_SUFFIXES):
+                raise DataBranchError(
+                    f"{path}: {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB "
+                    "papersift pushes (GitHub refuses files over 100 MB); nothing was saved")
+
+    def _fold_old_mornings(self) -> str:
+        """The commit to push: HEAD, with the mornings before the last ``KEEP_MORNINGS``
+        folded into the oldest kept one (its tree, no parent)."""
+        commits = self._git("rev-list", "--reverse", "HEAD", cwd=self.out,
+                            what="reading the branch's history").stdout.split()
+        if len(commits) <= KEEP_MORNINGS:
+            return "HEAD"
+        kept = commits[-KEEP_MORNINGS:]
+        parent = None
+        for commit in kept:
+            message = self._git("log", "-1", "--format=%B", commit, cwd=self.out).stdout.strip()
+            if parent is None:
+                message += (f"\n\nThe mornings before this one are not kept (the branch keeps "
+                            f"the last {KEEP_MORNINGS}).")
+            parent = self._git(*AUTHOR, "commit-tree", f"{commit}^{{tree}}",
+                               *(["-p", parent] if parent else []), "-m", message,
+                               cwd=self.out, what="folding old mornings").stdout.strip()
+        assert parent is not None
+        return parent
 
     def _git(self, *args: str, cwd: Path | None = None, check: bool = True,
              what: str = "") -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,74 @@
+"""The data branch over many mornings (real git, a bare remote that serves partial
+clones as GitHub does): the last 30 mornings are kept and restorable, archive shards are
+added but never fetched again, and no file over the limit is ever pushed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from papersift.deploy.branch import KEEP_MORNINGS, DataBranch, DataBranchError
+from workflow_runner import checkout, git
+
+
+@pytest.fixture
+def origin(tmp_path) -> Path:
+    origin = tmp_path / "origin.git"
+    git("init", "--bare", "-q", str(origin), cwd=tmp_path)
+    for setting in ("uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant"):
+        git("config", setting, "true", cwd=origin)
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "papersift.toml").write_text("")
+    git("init", "-q", cwd=source)
+    git("add", "-A", cwd=source)
+    git("commit", "-q", "-m", "config", cwd=source)
+    git("push", "-q", str(origin), "HEAD:refs/heads/main", cwd=source)
+    return origin
+
+
+def morning(origin: Path, folder: Path, number: int) -> tuple[str, Path]:
+    """A runner's morning: check out main, restore, change the store, add a shard, save."""
+    repository = checkout(origin, folder)
+    branch = DataBranch(repository, "papersift-data", repository / "papersift-data")
+    said = branch.restore()
+    out = branch.out
+    (out / "papersift.sqlite").write_text(f"store of morning {number}\n" * 100)
+    (out / "archive").mkdir(exist_ok=True)
+    (out / "archive" / f"day-{number:03d}.sqlite").write_text(f"shard {number}\n" * 100)
+    (out / "papersift.sqlite.lock").write_text("")
+    return said + "; " + branch.save(), out
+
+
+def test_the_branch_keeps_thirty_mornings_and_never_fetches_the_archive(origin, tmp_path):
+    for number in range(1, 36):
+        said, out = morning(origin, tmp_path / f"m{number}", number)
+        assert said.endswith("saved to branch papersift-data"), said
+    assert not (out / "archive" / "day-001.sqlite").exists()  # not checked out
+    commits = git("rev-list", "papersift-data", cwd=origin).split()
+    assert len(commits) == KEEP_MORNINGS
+    tip = set(git("ls-tree", "-r", "--name-only", "papersift-data", cwd=origin).split())
+    assert {f"archive/day-{n:03d}.sqlite" for n in range(1, 36)} <= tip  # none lost
+    assert "papersift.sqlite.lock" not in tip
+    # Any of the last 30 mornings' stores can be restored.
+    oldest = git("show", f"papersift-data~{KEEP_MORNINGS - 1}:papersift.sqlite", cwd=origin)
+    assert oldest.startswith("store of morning 6\n")
+    # A morning's restore fetched only what it checks out: no archive shard's blob.
+    runner = tmp_path / "m35"
+    shard = git("rev-parse", "papersift-data:archive/day-001.sqlite", cwd=origin).strip()
+    missing = git("rev-list", "--objects", "--missing=print", "FETCH_HEAD", cwd=runner)
+    assert f"?{shard}" in missing
+
+
+def test_a_file_over_the_limit_is_never_pushed(origin, tmp_path):
+    morning(origin, tmp_path / "m1", 1)
+    repository = checkout(origin, tmp_path / "m2")
+    branch = DataBranch(repository, "papersift-data", repository / "papersift-data")
+    branch.restore()
+    before = git("rev-parse", "papersift-data", cwd=origin)
+    with open(branch.out / "papersift.sqlite", "r+b") as store:
+        store.truncate(51 * 2**20)  # sparse: 51 MB on paper
+    with pytest.raises(DataBranchError, match=r"papersift.sqlite: 51 MB, over the 50 MB"):
+        branch.save()
+    assert git("rev-parse", "papersift-data", cwd=origin) == before
