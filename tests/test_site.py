@@ -154,3 +154,33 @@ def test_a_new_day_rewrites_only_the_pages_it_touches(tmp_path):
     assert re.search(r'url=2026-04/2026-04-17\.html', (site / "index.html").read_text())
     full = build_site(tmp_path)
     assert full.days == 4 and full.written == []  # nothing changed: nothing rewritten
+
+
+def test_topic_feeds_link_themselves_and_every_page_links_them(tmp_path):
+    papers = real_papers()
+    publish(digest_for(DAYS[0], papers[:3], topic="Efficiency"), tmp_path, ["json", "site"],
+            site_url="https://ada.github.io/digest/")
+    site = tmp_path / "site"
+    feed = feedparser.parse((site / "feeds" / "efficiency.xml").read_text())
+    [self_link] = [link.href for link in feed.feed.links if link.rel == "self"]
+    assert self_link == "https://ada.github.io/digest/feeds/efficiency.xml"
+    for page in (site / "index.html", site / "2026-04" / "2026-04-13.html"):
+        assert re.search(r'<link rel="alternate" type="application/atom\+xml" '
+                         r'title="papersift: Efficiency" href="(\.\./)?feeds/efficiency\.xml">',
+                         page.read_text())
+    # Without the site's address the self link still resolves to the feed itself.
+    build_site(tmp_path)
+    feed = feedparser.parse((site / "feeds" / "efficiency.xml").read_text())
+    [relative] = [link.href for link in feed.feed.links if link.rel == "self"]
+    assert relative == "efficiency.xml"
+
+
+def test_the_markdowns_monthly_overview_link_leads_somewhere(tmp_path):
+    publish(digest_for(DAYS[0], real_papers()[:3]), tmp_path, ["md", "json", "site"])
+    markdown = (tmp_path / "md" / "2026-04" / "2026-04-13.md").read_text()
+    target = re.search(r"Monthly Overview \[2026-04\]\(([^)]+)\)", markdown).group(1)
+    overview = (tmp_path / "md" / "2026-04" / target).resolve()
+    assert overview.is_file() and "2026-04" in overview.read_text()
+    assert (tmp_path / "site" / "2026-04" / "overview.html").is_file()
+    month_page = links_of(tmp_path / "site" / "2026-04" / "index.html")
+    assert "../2026-04/overview.html" in month_page.values()

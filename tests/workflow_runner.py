@@ -11,6 +11,8 @@ import os
 import re
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +75,7 @@ class Actions:
     jobs: dict[str, Job] = field(default_factory=dict)
     artifacts: dict[str, Path] = field(default_factory=dict)
     workspaces: dict[str, Path] = field(default_factory=dict)
+    before_step: Callable[[str, Path], None] | None = None  # (step id or name, workspace)
 
     # -- expressions --------------------------------------------------------------------
 
@@ -143,6 +146,8 @@ class Actions:
                 continue
             if not self.should_run(str(step.get("if", "")), job, day):
                 continue
+            if self.before_step is not None:
+                self.before_step(step.get("id") or label, workspace)
             if "uses" in step:
                 result = self.action(step, workspace, job, day)
             else:
@@ -167,15 +172,18 @@ class Actions:
         env.update(GITHUB_OUTPUT=str(output_file), GITHUB_REPOSITORY="ada/digest",
                    GITHUB_WORKSPACE=str(workspace), RUNNER_TEMP=str(self.root),
                    COLUMNS="200")
+        started = time.perf_counter()
         done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
                                step["run"]], cwd=workspace, env=env, capture_output=True,
                               text=True, timeout=900)
+        seconds = time.perf_counter() - started
         self.log.append(f"== {job.name}: {step.get('name')} ({done.returncode})\n"
                         f"{done.stdout}{done.stderr}")
         found = dict(line.split("=", 1) for line in output_file.read_text().splitlines()
                      if "=" in line)
         found["outcome"] = "success" if done.returncode == 0 else "failure"
         found["stdout"], found["stderr"] = done.stdout, done.stderr
+        found["seconds"] = f"{seconds:.3f}"
         return found
 
     def action(self, step: dict, workspace: Path, job: Job, day: str) -> dict[str, str]:

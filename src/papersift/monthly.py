@@ -62,9 +62,11 @@ class MonthlyOverview:
         return sum(len(t.papers) for t in self.topics)
 
 
-def overview_of(out_dir: Path, month: str) -> MonthlyOverview:
-    """The deterministic overview of ``month`` (YYYY-MM) from its JSON digests."""
-    days = [d for d in load_days(out_dir) if d.month == month]
+def overview_of(out_dir: Path, month: str,
+                pending: dict[dt.date, dict[str, Any]] | None = None) -> MonthlyOverview:
+    """The deterministic overview of ``month`` (YYYY-MM) from its JSON digests (and
+    ``pending`` ones being published)."""
+    days = load_days(out_dir, pending, month=month)
     if not days:
         raise PapersiftError(f"no digests for {month} in {out_dir / 'json'}")
     by_topic: dict[str, list[dict[str, Any]]] = {}
@@ -119,22 +121,37 @@ async def _ask_once(config: LLMConfig, secrets: Secrets, prices: PriceTable, sys
 
 def write_overview(overview: MonthlyOverview, out_dir: Path) -> list[Path]:
     """``OUT/md/YYYY-MM/overview.md``, its JSON, and the site page the month page links."""
-    md = out_dir / "md" / overview.month / "overview.md"
-    record = out_dir / "json" / overview.month / "overview.json"
-    page = out_dir / "site" / overview.month / "overview.html"
     with Staging() as staging:
-        staging.write(md, markdown_environment().get_template("overview.md.j2").render(
-            o=overview))
-        staging.write(record, json.dumps(_record(overview), ensure_ascii=False, indent=2)
-                      + "\n")
-        staging.write(page, site_environment().get_template("overview.html.j2").render(
-            o=overview, root="../", version=__version__))
+        written = stage_overview(overview, out_dir, staging)
         # Touching the month (not one of its days) rewrites its page, which now links the
         # overview (staged above, so the page knows it will exist).
         build_site(out_dir, touched=[dt.date.fromisoformat(f"{overview.month}-01")],
                    staging=staging)
         staging.commit()
+    return written
+
+
+def stage_overview(overview: MonthlyOverview, out_dir: Path, staging: Staging) -> list[Path]:
+    """Stage the overview's Markdown, JSON and site page with the caller's files."""
+    md = out_dir / "md" / overview.month / "overview.md"
+    record = out_dir / "json" / overview.month / "overview.json"
+    page = out_dir / "site" / overview.month / "overview.html"
+    staging.write(md, markdown_environment().get_template("overview.md.j2").render(
+        o=overview))
+    staging.write(record, json.dumps(_record(overview), ensure_ascii=False, indent=2) + "\n")
+    staging.write(page, site_environment().get_template("overview.html.j2").render(
+        o=overview, root="../", version=__version__))
     return [md, record, page]
+
+
+def written_by_llm(out_dir: Path, month: str) -> bool:
+    """Whether the month's overview on disk was written by an LLM (``papersift monthly``
+    with one): a run then leaves it as it is."""
+    try:
+        record = json.loads((out_dir / "json" / month / "overview.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and bool(record.get("model"))
 
 
 def _record(overview: MonthlyOverview) -> dict[str, Any]:

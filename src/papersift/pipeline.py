@@ -266,7 +266,9 @@ def _run_day(
           for s in scored),
         *((n.paper.arxiv_id, "not_scored", n.reason) for n in not_scored),
     ])
-    written = publish(digest, config.out_dir, list(config.output.formats))
+    site_url = secrets.site_url or (str(config.output.site_url)
+                                    if config.output.site_url else None)
+    written = publish(digest, config.out_dir, list(config.output.formats), site_url)
     store.finish_run(run_id, status="done", total=digest.total, scanned=digest.scanned,
                      relevant=len(selected), not_scored=len(not_scored))
     _compact(config, store, fetched.day)

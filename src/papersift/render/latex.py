@@ -5,6 +5,7 @@ is not known stays as arXiv wrote it. Every literal character is HTML-escaped.""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -91,12 +92,14 @@ _TAKES_ARGUMENT = {*_STYLE_TAGS, *_PLAIN, *_ALPHABETS, *_ACCENTS}
 _NEEDS_PARENS = re.compile(r"[\s+\-−/·×=,<>]")
 
 
+@functools.lru_cache(maxsize=8192)  # one site build renders an abstract on several pages
 def latex_html(text: str) -> Markup:
     """``text`` as safe HTML: math in ``<span class="math">``, commands as Unicode or tags."""
     # NFC: a base letter and its accent become one character where Unicode has it (ŷ, é)
     return Markup(unicodedata.normalize("NFC", _Reader(str(text)).read()))
 
 
+@functools.lru_cache(maxsize=8192)
 def latex_text(text: str) -> str:
     """``text`` as plain Unicode (superscripts as ² where Unicode has them, else ``^(…)``)."""
     def script(match: re.Match[str]) -> str:

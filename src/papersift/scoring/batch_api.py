@@ -17,14 +17,15 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from papersift.models import Usage
 from papersift.scoring.chat import token_count
 from papersift.scoring.pricing import PriceTable
 from papersift.store import Store
+
+if TYPE_CHECKING:  # the SDK takes half a second to import: only where it is used
+    import openai
 
 log = logging.getLogger(__name__)
 ENDPOINT = "/v1/chat/completions"

@@ -17,10 +17,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from papersift.config import LLMConfig, Secrets, check_url
@@ -36,6 +35,9 @@ from papersift.http import (
 )
 from papersift.models import Usage
 from papersift.scoring.pricing import PriceTable
+
+if TYPE_CHECKING:  # the SDK takes half a second to import: only where it is used
+    import openai
 
 log = logging.getLogger(__name__)
 MAX_ANSWER_BYTES = 16 * 2**20  # a batch's answer is a few kB
@@ -78,6 +80,8 @@ def check_endpoint(config: LLMConfig, secrets: Secrets) -> None:
 
 def make_async_client(config: LLMConfig, secrets: Secrets) -> openai.AsyncOpenAI:
     """The SDK client: base URL from the config, else ``OPENAI_BASE_URL``, else OpenAI."""
+    import openai
+
     check_endpoint(config, secrets)
     # Local servers accept any key; the SDK insists on one. Retries are ours, not the SDK's.
     return openai.AsyncOpenAI(
@@ -178,6 +182,8 @@ class AsyncChat:
 
     async def _send(self, system: str, user: str,
                     response_format: dict[str, Any] | None) -> Any:
+        import openai
+
         await self._wait_for_rate(estimate=(len(system) + len(user)) // 4)
         try:
             return await self.client.chat.completions.create(
@@ -187,6 +193,8 @@ class AsyncChat:
 
     def _classified(self, exc: Exception) -> Exception:
         """What an SDK error means for us: retry, fail the batch, or stop the run."""
+        import openai
+
         if isinstance(exc, openai.RateLimitError):
             return Transient("HTTP 429 (rate limited)",
                              parse_retry_after(exc.response.headers.get("retry-after")))

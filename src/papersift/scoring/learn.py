@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -150,12 +151,22 @@ def can_learn(labels: np.ndarray) -> bool:
     return positives >= MIN_POSITIVES and len(labels) - positives >= MIN_NEGATIVES
 
 
-def fit(training: TrainingSet, days: int = CALIBRATION_DAYS) -> LearnedModel:
+class FoldCache(Protocol):
+    """Folds kept between mornings: a labelled day's out-of-sample scores do not change
+    when later days are added, so each is computed once (``None``: not kept yet)."""
+
+    def get(self, day: int) -> Fold | None: ...
+
+    def put(self, day: int, fold: Fold) -> None: ...
+
+
+def fit(training: TrainingSet, days: int = CALIBRATION_DAYS,
+        cache: FoldCache | None = None) -> LearnedModel:
     """Fit the regressions, and the signal weights on the last ``days`` labelled days
     (scikit-learn). The word statistics are the whole set's (no labels in them)."""
     vectorizer = _vectorizer()
     matrix = vectorizer.fit_transform(training.texts)  # type: ignore[attr-defined]
-    folds = _folds(training, vectorizer, matrix, days)
+    folds = _folds(training, vectorizer, matrix, days, cache)
     weights = _stack(folds)
     positives = int(training.labels.sum())
     return LearnedModel(_fit(training, vectorizer, matrix), weights or DEFAULT_WEIGHTS,
@@ -185,9 +196,9 @@ def calibrate(model: LearnedModel, recall: float) -> Cut | None:
 
 
 def _folds(training: TrainingSet, vectorizer: object, matrix: object,
-           days: int) -> list[Fold]:
+           days: int, cache: FoldCache | None = None) -> list[Fold]:
     """The last ``days`` labelled days (with a wanted paper and enough labels before),
-    each scored by regressions fitted on the days before it."""
+    each scored by regressions fitted on the days before it (or taken from ``cache``)."""
     folds: list[Fold] = []
     for day in sorted(set(training.days.tolist()), reverse=True):
         if len(folds) == days:
@@ -195,10 +206,17 @@ def _folds(training: TrainingSet, vectorizer: object, matrix: object,
         today, before = training.days == day, training.days < day
         if not training.labels[today].any() or not can_learn(training.labels[before]):
             continue
+        kept = cache.get(day) if cache is not None else None
+        if kept is not None:
+            folds.append(kept)
+            continue
         earlier = _fit(training.rows(before), vectorizer, matrix[before])  # type: ignore[index]
         texts = [t for t, m in zip(training.texts, today, strict=True) if m]
-        folds.append(Fold(earlier.signals(training.vectors[today], texts,
-                                          training.zero_shot[today]), training.labels[today]))
+        fold = Fold(earlier.signals(training.vectors[today], texts,
+                                    training.zero_shot[today]), training.labels[today])
+        if cache is not None:
+            cache.put(day, fold)
+        folds.append(fold)
     return folds
 
 

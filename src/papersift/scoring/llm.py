@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from papersift.config import LLMConfig
 from papersift.models import Candidate, Filtered, NotScored, Scored, ScoringOutcome, Usage
@@ -50,6 +48,10 @@ from papersift.scoring.prompts import INJECTION_NOTE, PromptSet, addresses_the_m
 from papersift.store import CachedScore, Store
 
 __all__ = ["BUDGET_REASON", "LLMScorer", "OverBudget", "RequestFailed", "make_async_client"]
+
+if TYPE_CHECKING:  # the SDK takes half a second to import: only where it is used
+    import openai
+
 log = logging.getLogger(__name__)
 TITLE_FILTER_REASON = "title pass: certainly irrelevant"
 COMPLETION_TOKENS_PER_PAPER = 80  # an answer line: id, a one-sentence comment, two scores
@@ -345,6 +347,8 @@ class LLMScorer:
         runner = BatchRunner(self.chat.client, self.store, self.prices, self.model,
                              wait_seconds=self.config.batch_wait_seconds,
                              poll_seconds=self.config.batch_poll_seconds)
+        import openai
+
         try:
             answers = await runner.answers({rid: body for rid, (body, _) in requests.items()},
                                            self.ends_at)

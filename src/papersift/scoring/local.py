@@ -221,7 +221,9 @@ class LocalScorer:
             np.array([e.day.toordinal() if e.day else unknown_day for e in examples]),
             self._known_zero_shot([e.key for e in examples], example_vectors, example_texts,
                                   interest_vectors))
-        model = self.learned = learn.fit(training)
+        model = self.learned = learn.fit(training, cache=_StoredFolds(
+            self.store, f"{self.interests_key}|{self.settings.relevance_cutoff}|"
+            f"{self.settings.novelty_cutoff}"))
         log.info("ranking learned from %d wanted and %d unwanted papers; weights %s",
                  model.positives, model.negatives, model.weights_text())
         if self.settings.prefilter_recall is not None:
@@ -294,6 +296,21 @@ class LocalScorer:
                 learned += f"; its words that weighed most: {_quoted(weighed)}"
             parts.append(learned)
         return "; ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class _StoredFolds:
+    """The learner's folds kept in the store, under what they were computed against."""
+
+    store: Store
+    model: str
+
+    def get(self, day: int) -> learn.Fold | None:
+        kept = self.store.learner_fold(self.model, day)
+        return learn.Fold(*kept) if kept is not None else None
+
+    def put(self, day: int, fold: learn.Fold) -> None:
+        self.store.save_learner_fold(self.model, day, fold.signals, fold.labels)
 
 
 def _quoted(phrases: Sequence[str]) -> str:

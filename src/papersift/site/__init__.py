@@ -116,13 +116,13 @@ class SiteBuild:
     days: int
 
 
-def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = None
-              ) -> list[DayEntry]:
-    """Every day's digest record under ``OUT/json`` (and ``pending`` ones not yet written),
-    oldest first. A damaged file is skipped with a warning: one bad day must not stop
-    every later day from being published."""
+def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = None,
+              month: str = "*") -> list[DayEntry]:
+    """Every day's digest record under ``OUT/json`` (of ``month``, YYYY-MM, if given;
+    and ``pending`` ones not yet written), oldest first. A damaged file is skipped with a
+    warning: one bad day must not stop every later day from being published."""
     found: dict[dt.date, DayEntry] = {}
-    for path in sorted((out_dir / "json").glob("*/????-??-??.json")):
+    for path in sorted((out_dir / "json").glob(f"{month}/????-??-??.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
             day = dt.date.fromisoformat(record["date"])
@@ -133,21 +133,24 @@ def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = 
             continue
         found[day] = DayEntry(day, record)
     for day, record in (pending or {}).items():
-        found[day] = DayEntry(day, record)
+        if month == "*" or f"{day:%Y-%m}" == month:
+            found[day] = DayEntry(day, record)
     return sorted(found.values(), key=lambda d: d.date)
 
 
 def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
                pending: Mapping[dt.date, dict[str, Any]] | None = None,
-               staging: Staging | None = None) -> SiteBuild:
+               staging: Staging | None = None, site_url: str | None = None) -> SiteBuild:
     """Write ``OUT/site``. With ``touched`` days, rewrite only the pages they affect.
 
     ``pending`` holds digest records not yet on disk; with ``staging`` the pages are only
-    staged (the caller commits them together with its own files).
+    staged (the caller commits them together with its own files). ``site_url`` (where the
+    site is served) makes the feeds' self links absolute.
     """
     if staging is None:
         with Staging() as own:
-            built = build_site(out_dir, touched=touched, pending=pending, staging=own)
+            built = build_site(out_dir, touched=touched, pending=pending, staging=own,
+                               site_url=site_url)
             own.commit()
             return built
     site = out_dir / "site"
@@ -155,7 +158,10 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
     months = _months(days)
     years = _years(months)
     env = site_environment()
-    context = {"version": __version__}
+    recent = days[-FEED_DAYS:]
+    topics = sorted({p.get("topic") for d in recent for p in d.papers if p.get("topic")})
+    context = {"version": __version__,
+               "topic_feeds": [(topic, f"feeds/{slug(topic)}.xml") for topic in topics]}
     writer = _Writer(site, staging)
 
     touched_days = set(touched) if touched is not None else {d.date for d in days}
@@ -203,11 +209,11 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
     for name in ("style.css", "search.js", "banner.js", "feedback.js"):
         asset = resources.files("papersift.site").joinpath(f"assets/{name}")
         writer.write(f"assets/{name}", asset.read_text(encoding="utf-8"))
-    recent = days[-FEED_DAYS:]
-    writer.write("feed.xml", atom_feed(recent, "papersift: selected papers", "feed.xml"))
-    for topic in sorted({p.get("topic") for d in recent for p in d.papers if p.get("topic")}):
-        path = f"feeds/{slug(topic)}.xml"
-        writer.write(path, atom_feed(recent, f"papersift: {topic}", path, topic=topic))
+    writer.write("feed.xml", atom_feed(recent, "papersift: selected papers", "feed.xml",
+                                       site_url=site_url))
+    for topic, path in context["topic_feeds"]:
+        writer.write(path, atom_feed(recent, f"papersift: {topic}", path, topic=topic,
+                                     site_url=site_url))
     return SiteBuild(site, writer.written, len(days))
 
 
@@ -216,14 +222,18 @@ def slug(text: str) -> str:
 
 
 def atom_feed(days: list[DayEntry], title: str, self_path: str, *,
-              topic: str | None = None) -> str:
-    """An Atom 1.0 feed of the selected papers of ``days`` (newest first)."""
+              topic: str | None = None, site_url: str | None = None) -> str:
+    """An Atom 1.0 feed of the selected papers of ``days`` (newest first); ``self_path``
+    is its place in the site (its self link: absolute under ``site_url``, else relative
+    to the feed itself)."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     title = xml_safe(title)
     ET.SubElement(feed, f"{{{ATOM}}}title").text = title
     ET.SubElement(feed, f"{{{ATOM}}}id").text = f"urn:papersift:{slug(title)}"
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_path)
+    self_href = (site_url.rstrip("/") + "/" + self_path if site_url
+                 else self_path.rsplit("/", 1)[-1])
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_href)
     newest = days[-1].date if days else dt.date(1970, 1, 1)
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = _stamp(newest)
     ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = "papersift"

@@ -424,6 +424,26 @@ class Store:
         """Where ``compact`` writes the archive shards (beside the store)."""
         return self.path.parent / ARCHIVE_FOLDER
 
+    # -- the learner's folds --------------------------------------------------------------
+
+    def learner_fold(self, model: str, day: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """A kept fold of ``model``'s learner: (signals, labels), or None."""
+        row = self.db.execute("SELECT signals, labels FROM learner_folds WHERE model = ? AND"
+                              " day = ?", (model, day)).fetchone()
+        if row is None:
+            return None
+        signals = np.frombuffer(row[0], dtype=np.float32).reshape(-1, 3)
+        return signals.astype(np.float64), np.frombuffer(row[1], dtype=np.int8).astype(int)
+
+    def save_learner_fold(self, model: str, day: int, signals: np.ndarray,
+                          labels: np.ndarray) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO learner_folds (model, day, signals, labels, made_at)"
+            " VALUES (?, ?, ?, ?, ?)", (model, day, signals.astype(np.float32).tobytes(),
+                                        labels.astype(np.int8).tobytes(), _now()))
+        self.db.execute("DELETE FROM learner_folds WHERE model = ? AND day < ?",
+                        (model, day - 120))  # far older than any day the learner weighs
+
     # -- zero-shot scores ---------------------------------------------------------------
 
     def zero_shot_scores(self, keys: Sequence[str], interests: str) -> dict[str, float]:

@@ -139,6 +139,14 @@ _M6_BOUNDED = """
             PRIMARY KEY (arxiv_id, interests)
         );
         CREATE INDEX announcements_by_paper ON announcements (arxiv_id, day);
+        CREATE TABLE learner_folds (        -- a labelled day scored by a model of the days
+            model TEXT NOT NULL,            -- before it (the learner's stacking), kept
+            day INTEGER NOT NULL,           -- proleptic ordinal
+            signals BLOB NOT NULL,          -- float32 (papers, 3)
+            labels BLOB NOT NULL,           -- int8 (papers,)
+            made_at TEXT NOT NULL,
+            PRIMARY KEY (model, day)
+        );
 """
 
 

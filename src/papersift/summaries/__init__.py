@@ -19,8 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
-
-import openai
+from typing import TYPE_CHECKING
 
 from papersift.config import LLMConfig
 from papersift.models import Paper, Selected, Summary, Usage
@@ -33,6 +32,9 @@ from papersift.sources.common import normalize_arxiv_id
 from papersift.store import Store
 from papersift.summaries.extractive import document_frequencies, most_informative_sentence
 from papersift.text import clean_text
+
+if TYPE_CHECKING:  # the SDK takes half a second to import: only where it is used
+    import openai
 
 log = logging.getLogger(__name__)
 BATCH = 20  # papers per request: answers stay short and a failure costs little
