@@ -11,7 +11,7 @@ import pytest
 
 from conftest import PICKS, write_project
 from papersift.config import Secrets, load_config
-from papersift.errors import ConfigError, NoAnnouncements, ScorerUnavailable
+from papersift.errors import ConfigError, NoAnnouncements
 from papersift.pipeline import run
 from papersift.store import Store
 
@@ -250,7 +250,7 @@ def test_configured_price_and_cached_tokens_are_used(tmp_path, arxiv, llm):
 
 def test_asking_for_the_llm_without_one_configured_stops_before_fetching(tmp_path, arxiv):
     config = write_project(tmp_path, arxiv=arxiv, extra='[scoring]\nscorer = "llm"\n')
-    with pytest.raises(ScorerUnavailable, match="OPENAI_API_KEY"):
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         run(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
     assert not arxiv.requests
 

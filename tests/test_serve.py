@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from conftest import CHROMIUM, serve_under, serving
 from papersift.cli import app
 from papersift.config import Secrets, load_config
 from papersift.demo import bundled_days
+from papersift.deploy.issues import verdicts_in
 from papersift.pipeline import run
 from papersift.serve import make_server
 from papersift.store import Store
@@ -177,3 +179,32 @@ def test_serve_takes_clicks_from_its_own_pages_only(tmp_path):
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_on_github_pages_send_to_github_opens_an_issue_the_next_morning_reads(tmp_path, page):
+    """The site built by the workflow knows its repository: the bar's "Send to GitHub"
+    opens a new issue prefilled with the clicks, in the form `feedback --from-github`
+    reads (GitHub itself is stood in for: nothing leaves this machine)."""
+    run(project(tmp_path, DAY_ONE), secrets=Secrets(github_repository="ada/digest"))
+    day_one = json.loads((tmp_path / "out/json/2026-04/2026-04-20.json").read_text())
+    first = next(iter(day_one["papers"]))
+    opened: list[str] = []
+
+    def github(route):
+        opened.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<p>new issue</p>")
+
+    page.context.route("https://github.com/**", github)
+    with serve_under(tmp_path / "out/site", "/digest/") as url:
+        page.goto(url + "2026-04/2026-04-20.html")
+        page.locator(f'.verdict[data-id="{first}"]').get_by_role(
+            "button", name="Like", exact=True).click()
+        bar = page.get_by_role("region", name="Your feedback")
+        assert "Send them to GitHub" in bar.inner_text()
+        with page.context.expect_page() as popup:
+            bar.get_by_role("button", name="Send to GitHub").click()
+        popup.value.wait_for_load_state()
+    [address] = opened
+    assert address.startswith("https://github.com/ada/digest/issues/new?title=papersift%20feedback")
+    body = parse_qs(urlsplit(address).query)["body"][0]
+    assert [(v.arxiv_id, v.like) for v in verdicts_in(body)] == [(first, True)]

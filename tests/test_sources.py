@@ -305,7 +305,7 @@ def test_a_file_holding_several_days_gives_only_the_asked_day(tmp_path):
     config = ArxivConfig(source="file", file=path)
     fetched = fetch_day(config, APRIL_14, file_path=path)
     assert [p.arxiv_id for p in fetched.papers] == ["2604.00004", "2604.00005"]
-    with pytest.raises(SourceError, match="several days"):
+    with pytest.raises(DateError, match="several days"):
         fetch_day(config, None, file_path=path)
 
 

@@ -303,6 +303,8 @@ class Secrets:
     slack_webhook_url: str | None = None
     webhook_url: str | None = None
     site_url: str | None = None  # not secret, but set per deployment like the others
+    # OWNER/REPO whose issues carry the static site's Like / Dislike (GitHub deployment)
+    github_repository: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Secrets:
@@ -315,6 +317,7 @@ class Secrets:
             slack_webhook_url=env.get("PAPERSIFT_SLACK_WEBHOOK_URL") or None,
             webhook_url=env.get("PAPERSIFT_WEBHOOK_URL") or None,
             site_url=env.get("PAPERSIFT_SITE_URL") or None,
+            github_repository=env.get("PAPERSIFT_GITHUB_REPOSITORY") or None,
         )
 
     def values(self) -> list[str]:

@@ -14,7 +14,7 @@ from papersift.site import build_site
 
 
 def publish(digest: Digest, out_dir: Path, formats: list[str],
-            site_url: str | None = None) -> list[Path]:
+            site_url: str | None = None, github_repository: str | None = None) -> list[Path]:
     """Write the digest in each format, plus ``OUT/latest.md``, the month's overview (so
     the Markdown's Monthly Overview link always leads somewhere) and the site pages it
     touches; return the main paths written. Raises ``PublishError`` (nothing written)."""
@@ -33,7 +33,8 @@ def publish(digest: Digest, out_dir: Path, formats: list[str],
             shown.append(path)
         if "site" in formats:
             build_site(out_dir, touched=[digest.day], pending={digest.day: record},
-                       staging=staging, site_url=site_url)
+                       staging=staging, site_url=site_url,
+                       github_repository=github_repository)
             shown.append(out_dir / "site" / "index.html")
         if digest.status is not None:
             stage_status(staging, out_dir, digest.status, site="site" in formats)

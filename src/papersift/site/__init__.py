@@ -140,17 +140,19 @@ def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = 
 
 def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
                pending: Mapping[dt.date, dict[str, Any]] | None = None,
-               staging: Staging | None = None, site_url: str | None = None) -> SiteBuild:
+               staging: Staging | None = None, site_url: str | None = None,
+               github_repository: str | None = None) -> SiteBuild:
     """Write ``OUT/site``. With ``touched`` days, rewrite only the pages they affect.
 
     ``pending`` holds digest records not yet on disk; with ``staging`` the pages are only
     staged (the caller commits them together with its own files). ``site_url`` (where the
-    site is served) makes the feeds' self links absolute.
+    site is served) makes the feeds' self links absolute; ``github_repository`` (OWNER/REPO)
+    gives the day pages a "Send to GitHub" button for the reader's clicks.
     """
     if staging is None:
         with Staging() as own:
             built = build_site(out_dir, touched=touched, pending=pending, staging=own,
-                               site_url=site_url)
+                               site_url=site_url, github_repository=github_repository)
             own.commit()
             return built
     site = out_dir / "site"
@@ -160,7 +162,9 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
     env = site_environment()
     recent = days[-FEED_DAYS:]
     topics = sorted({p.get("topic") for d in recent for p in d.papers if p.get("topic")})
-    context = {"version": __version__,
+    repository = github_repository if github_repository and re.fullmatch(
+        r"[\w.-]+/[\w.-]+", github_repository) else None
+    context = {"version": __version__, "github_repository": repository,
                "topic_feeds": [(topic, f"feeds/{slug(topic)}.xml") for topic in topics]}
     writer = _Writer(site, staging)
 

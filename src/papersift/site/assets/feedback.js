@@ -1,6 +1,8 @@
 // Like / dislike on each paper. On a page served by `papersift serve` a click goes
 // straight into the store; elsewhere (a static host, a file) it is kept in this browser
-// and "Export feedback" saves a file for `papersift feedback --import FILE`.
+// and "Export feedback" saves a file for `papersift feedback --import FILE`. On GitHub
+// Pages (the page knows its repository) "Send to GitHub" opens a new issue holding the
+// clicks; the next morning's run takes them into the store and closes it.
 (function () {
   "use strict";
   var KEY = "papersift-feedback";
@@ -26,16 +28,31 @@
     if (!bar) return;
     var count = Object.keys(kept()).length;
     bar.hidden = live || count === 0;
+    var repository = document.body.getAttribute("data-github");
+    bar.querySelector("#feedback-github").hidden = !repository;
     bar.querySelector("span").textContent = count + (count === 1 ? " verdict" : " verdicts") +
-      " kept in this browser. Export them and run `papersift feedback --import FILE`.";
+      " kept in this browser. " + (repository
+        ? "Send them to GitHub: the next morning's run learns from them."
+        : "Export them and run `papersift feedback --import FILE`.");
   }
-  function exportFile() {
+  function exported() {
     var all = kept();
     var labels = Object.keys(all).map(function (id) {
       return {arxiv_id: id, like: all[id].like, title: all[id].title || "", at: all[id].at};
     });
-    var text = JSON.stringify({format: "papersift-feedback", version: 1,
+    return JSON.stringify({format: "papersift-feedback", version: 1,
       exported_at: new Date().toISOString(), labels: labels}, null, 2);
+  }
+  function sendToGitHub() {
+    var repository = document.body.getAttribute("data-github");
+    var body = "Likes and dislikes from the papersift site; the next morning's run " +
+      "takes them in and closes this issue.\n\n```json\n" + exported() + "\n```\n";
+    window.open("https://github.com/" + repository + "/issues/new?title=" +
+      encodeURIComponent("papersift feedback") + "&body=" + encodeURIComponent(body),
+      "_blank", "noopener");
+  }
+  function exportFile() {
+    var text = exported();
     var link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], {type: "application/json"}));
     link.download = "papersift-feedback.json";
@@ -67,6 +84,8 @@
       else keepLocally(group.dataset.id, like, group.dataset.title);
     } else if (event.target.id === "feedback-export") {
       exportFile();
+    } else if (event.target.id === "feedback-github") {
+      sendToGitHub();
     }
   });
   document.addEventListener("DOMContentLoaded", function () {
