@@ -9,13 +9,16 @@ small script every page loads, so a new morning rewrites one file, not every pag
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from papersift.atomic import Staging
+from papersift.errors import PapersiftError
 from papersift.models import NotScored, RunStatus
 from papersift.text import script_assignment
 
@@ -134,3 +137,50 @@ def read_status(out_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
+
+
+class NoMorning(PapersiftError):
+    """``notify --morning`` where no morning's status is recorded."""
+
+    exit_code = 2
+
+
+def note_failed_steps(out_dir: Path, failed: list[str], *, site: bool) -> RunStatus:
+    """Add failed deployment steps to the recorded status (``OUT/status.json`` and the
+    site's banner); ``NoMorning`` when none is recorded."""
+    record = read_status(out_dir)
+    if record is None:
+        raise NoMorning(f"{out_dir / STATUS_FILE}: no morning recorded there (run "
+                        "`papersift run` first)")
+    try:
+        status = status_from_record(record)
+    except ValueError as exc:
+        raise NoMorning(f"{out_dir / STATUS_FILE}: {exc}") from None
+    for why in failed:
+        status = with_failed_step(status, why)
+    if failed:
+        write_status(out_dir, status, site=site)
+    return status
+
+
+def export_morning(out_dir: Path, target: Path) -> list[Path]:
+    """Copy what the morning's pushes need (``status.json`` and the day's JSON digest) to
+    ``target``, in the same layout, for a later job that sends them."""
+    record = read_status(out_dir)
+    if record is None:
+        raise NoMorning(f"{out_dir / STATUS_FILE}: no morning recorded there")
+    sources = [out_dir / STATUS_FILE]
+    day = record.get("day")
+    if isinstance(day, str):
+        with contextlib.suppress(ValueError):
+            on = dt.date.fromisoformat(day)  # the layout of render.output_path
+            digest = out_dir / "json" / f"{on:%Y-%m}" / f"{on.isoformat()}.json"
+            if digest.is_file():
+                sources.append(digest)
+    written = []
+    for source in sources:
+        destination = target / source.relative_to(out_dir)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        written.append(destination)
+    return written

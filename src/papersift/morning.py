@@ -9,12 +9,9 @@ published, so a failed push never costs the digest.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from papersift.atomic import write_atomic
 from papersift.config import Config, Secrets
@@ -22,12 +19,10 @@ from papersift.errors import NoAnnouncements, PapersiftError, SourceError
 from papersift.health import (
     STATUS_FILE,
     no_announcements_status,
-    read_status,
+    note_failed_steps,
     run_failure_status,
-    status_from_record,
     status_record,
     upstream_failure_status,
-    with_failed_step,
     write_status,
 )
 from papersift.models import RunStatus
@@ -36,7 +31,7 @@ from papersift.notify.push import NoStoredDigest, Push, PushResult, digest_push,
 from papersift.pipeline import RunResult, run
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.redact import Redactor
-from papersift.render import digest_record, output_path
+from papersift.render import digest_record
 
 
 @dataclass(frozen=True)
@@ -106,30 +101,6 @@ def send_morning(config: Config, secrets: Secrets, failed: list[str]) -> Morning
     return Morning(status, pushes=_push(config, secrets, status, digest))
 
 
-class NoMorning(PapersiftError):
-    """``notify --morning`` where no morning's status is recorded."""
-
-    exit_code = 2
-
-
-def note_failed_steps(out_dir: Path, failed: list[str], *, site: bool) -> RunStatus:
-    """Add failed deployment steps to the recorded status (``OUT/status.json`` and the
-    site's banner); ``NoMorning`` when none is recorded."""
-    record = read_status(out_dir)
-    if record is None:
-        raise NoMorning(f"{out_dir / STATUS_FILE}: no morning recorded there (run "
-                        "`papersift run` first)")
-    try:
-        status = status_from_record(record)
-    except ValueError as exc:
-        raise NoMorning(f"{out_dir / STATUS_FILE}: {exc}") from None
-    for why in failed:
-        status = with_failed_step(status, why)
-    if failed:
-        write_status(out_dir, status, site=site)
-    return status
-
-
 def _push(config: Config, secrets: Secrets, status: RunStatus,
           record: dict | None) -> list[PushResult]:
     if not (should_push(status, config) or status.failed_steps):
@@ -152,25 +123,3 @@ def record_pushes(config: Config, results: list[PushResult]) -> None:
     record["pushes"] = [{"channel": r.channel, "ok": r.ok, "detail": r.detail}
                         for r in results]
     write_atomic(path, json.dumps(record, indent=2) + "\n")
-
-
-def export_morning(out_dir: Path, target: Path) -> list[Path]:
-    """Copy what the morning's pushes need (``status.json`` and the day's JSON digest) to
-    ``target``, in the same layout, for a later job that sends them."""
-    record = read_status(out_dir)
-    if record is None:
-        raise NoMorning(f"{out_dir / STATUS_FILE}: no morning recorded there")
-    sources = [out_dir / STATUS_FILE]
-    day = record.get("day")
-    if isinstance(day, str):
-        with contextlib.suppress(ValueError):
-            digest = output_path(out_dir, "json", dt.date.fromisoformat(day))
-            if digest.is_file():
-                sources.append(digest)
-    written = []
-    for source in sources:
-        destination = target / source.relative_to(out_dir)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, destination)
-        written.append(destination)
-    return written

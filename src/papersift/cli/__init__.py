@@ -26,20 +26,9 @@ from papersift.cli.output import (
     setup_logging,
 )
 from papersift.config import CONFIG_FILENAME, Secrets, load_config
-from papersift.demo import run_demo
 from papersift.deploy import GITIGNORE_LINES, WORKFLOW_PATH, github_workflow
-from papersift.library import read_library
-from papersift.monthly import overview_of, summarise, write_overview
-from papersift.morning import run_morning, send_morning
-from papersift.notify import channels, send_all, site_address
-from papersift.notify.push import digest_push
-from papersift.pipeline import chosen_scorer
 from papersift.redact import Redactor
 from papersift.render import money
-from papersift.scoring.learn import MIN_NEGATIVES, MIN_POSITIVES
-from papersift.scoring.pricing import PriceTable
-from papersift.site import build_site
-from papersift.store import Store
 
 app = typer.Typer(
     add_completion=False,
@@ -123,6 +112,8 @@ def run_command(
     quiet: QuietOption = False,
 ) -> None:
     """Build one day's digest, write it (Markdown, JSON, site) and send the pushes."""
+    from papersift.morning import run_morning
+
     secrets = Secrets.from_env()
     setup_logging(verbose, quiet, secrets)
     day = _parse_day(date)
@@ -160,6 +151,10 @@ def notify(
     quiet: QuietOption = False,
 ) -> None:
     """Send a day's stored digest (again) to every configured channel ([notify])."""
+    from papersift.morning import send_morning
+    from papersift.notify import channels, send_all, site_address
+    from papersift.notify.push import digest_push
+
     secrets = Secrets.from_env()
     setup_logging(verbose, quiet, secrets)
     if morning == (date is not None):
@@ -200,6 +195,8 @@ def site_build(
     out_dir: OutOption = None,
 ) -> None:
     """Rebuild the whole site in OUT/site from the JSON digests."""
+    from papersift.site import build_site
+
     with exit_on_error():
         folder = out_dir if out_dir is not None else load_config(config).out_dir
         built = build_site(folder)
@@ -216,6 +213,11 @@ def monthly(
     quiet: QuietOption = False,
 ) -> None:
     """Write the month's overview of selected papers by topic (LLM-written when one is set)."""
+    from papersift.monthly import overview_of, summarise, write_overview
+    from papersift.pipeline import chosen_scorer
+    from papersift.scoring.pricing import PriceTable
+    from papersift.store import Store
+
     secrets = Secrets.from_env()
     setup_logging(verbose, quiet, secrets)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
@@ -246,6 +248,8 @@ def demo(
     quiet: QuietOption = False,
 ) -> None:
     """Build digests of bundled real arXiv days offline, with the local scorer."""
+    from papersift.demo import run_demo
+
     setup_logging(verbose, quiet, Secrets(None, None, None))
     with exit_on_error(verbose), progress_bars(quiet) as progress:
         results = run_demo(out_dir, RichProgress(progress))
@@ -265,6 +269,10 @@ def learn(
     out_dir: OutOption = None,
 ) -> None:
     """Import a library and show what the local scorer learns from (it retrains every run)."""
+    from papersift.library import read_library
+    from papersift.scoring.learn import MIN_NEGATIVES, MIN_POSITIVES
+    from papersift.store import Store
+
     with exit_on_error():
         cfg = load(config, out_dir)
         with Store(cfg.store_path) as store:

@@ -13,8 +13,7 @@ from papersift.cli.options import ConfigOption, OutOption
 from papersift.cli.output import exit_on_error, fail, out
 from papersift.config import CONFIG_FILENAME, load_config
 from papersift.deploy.branch import DataBranch, DataBranchError, report_to_workflow
-from papersift.health import read_status
-from papersift.morning import export_morning, note_failed_steps
+from papersift.health import export_morning, note_failed_steps, read_status
 from papersift.redact import Redactor
 
 data_app = typer.Typer(help="The data branch that keeps the store and archive of an "

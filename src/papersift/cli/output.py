@@ -12,7 +12,7 @@ import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -31,9 +31,11 @@ from rich.table import Table
 from papersift.config import Secrets
 from papersift.errors import PapersiftError
 from papersift.notify.push import PushResult
-from papersift.pipeline import RunResult
 from papersift.redact import Redactor
 from papersift.render import money
+
+if TYPE_CHECKING:  # the pipeline is imported by the commands that run it
+    from papersift.pipeline import RunResult
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)

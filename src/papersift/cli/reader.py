@@ -23,10 +23,6 @@ from papersift.config import CONFIG_FILENAME, Config, Secrets, load_config
 from papersift.deploy.issues import GitHubIssues
 from papersift.feedback import Verdict, read_feedback_file
 from papersift.feedback import record as record_verdicts
-from papersift.importer import read_reference, write_imported
-from papersift.importer.archive import import_archive
-from papersift.serve import make_server
-from papersift.site import build_site
 from papersift.sources.common import normalize_arxiv_id
 from papersift.store import Store
 
@@ -118,6 +114,9 @@ def import_command(
                                           "archived digests (out/json).")] = True,
 ) -> None:
     """Move from the reference system: its settings, topics, authors and archive."""
+    from papersift.importer import read_reference, write_imported
+    from papersift.importer.archive import import_archive
+
     with exit_on_error():
         imported = read_reference(path)
         written = write_imported(imported, to)
@@ -156,6 +155,9 @@ def serve(
     verbose: VerboseOption = False,
 ) -> None:
     """Serve the archive site on 127.0.0.1; its Like / Dislike buttons write into the store."""
+    from papersift.serve import make_server
+    from papersift.site import build_site
+
     setup_logging(verbose, False, Secrets.from_env())
     with exit_on_error(verbose):
         cfg = load(config, out_dir)

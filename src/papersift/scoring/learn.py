@@ -72,9 +72,12 @@ class Regressions:
     lexical: object  # sklearn LogisticRegression on TF-IDF rows
     embedding: object  # sklearn LogisticRegression on embeddings
 
-    def signals(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray) -> np.ndarray:
-        lexical = self.lexical.decision_function(  # type: ignore[attr-defined]
-            self.vectorizer.transform(texts))  # type: ignore[attr-defined]
+    def signals(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray,
+                matrix: object = None) -> np.ndarray:
+        """``matrix``: the texts' TF-IDF rows when the caller has them already."""
+        if matrix is None:
+            matrix = self.vectorizer.transform(texts)  # type: ignore[attr-defined]
+        lexical = self.lexical.decision_function(matrix)  # type: ignore[attr-defined]
         embedding = self.embedding.decision_function(vectors)  # type: ignore[attr-defined]
         return np.column_stack([lexical, embedding, zero])
 
@@ -96,18 +99,27 @@ class LearnedModel:
         return weights + (" (stacked on earlier days)" if self.weights_learned
                           else " (defaults: too few labelled days to weigh them)")
 
-    def signals(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray) -> np.ndarray:
+    def signals(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray,
+                matrix: object = None) -> np.ndarray:
         """Each signal's score, weighted: (papers, 3); their row sum is ``decision``."""
-        return self.regressions.signals(vectors, texts, zero) * np.array(self.weights)
+        return self.regressions.signals(vectors, texts, zero, matrix) * np.array(self.weights)
 
-    def decision(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray) -> np.ndarray:
+    def decision(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray,
+                 matrix: object = None) -> np.ndarray:
         """Log-odds-scale scores: higher is more wanted; comparable across days."""
-        return self.signals(vectors, texts, zero).sum(axis=1)
+        return self.signals(vectors, texts, zero, matrix).sum(axis=1)
 
-    def top_words(self, texts: list[str], count: int = 3) -> list[list[str]]:
+    def transform(self, texts: list[str]) -> object:
+        """The texts' TF-IDF rows (to pass to ``decision`` and ``top_words`` once)."""
+        return self.regressions.vectorizer.transform(texts)  # type: ignore[attr-defined]
+
+    def top_words(self, texts: list[str], count: int = 3,
+                  matrix: object = None) -> list[list[str]]:
         """Per text, the words and word pairs that raised its lexical score most."""
         vectorizer, lexical = self.regressions.vectorizer, self.regressions.lexical
-        matrix = vectorizer.transform(texts).tocsr()  # type: ignore[attr-defined]
+        if matrix is None:
+            matrix = vectorizer.transform(texts)  # type: ignore[attr-defined]
+        matrix = matrix.tocsr()  # type: ignore[attr-defined]
         names = vectorizer.get_feature_names_out()  # type: ignore[attr-defined]
         weights = lexical.coef_[0]  # type: ignore[attr-defined]
         found = []

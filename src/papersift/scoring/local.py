@@ -86,6 +86,7 @@ class LocalScorer:
         self.matcher = LexicalMatcher(interests)
         self.learned: learn.LearnedModel | None = None
         self.cut: learn.Cut | None = None
+        self.day_matrix: object = None  # the TF-IDF rows of the texts being ranked
 
     @property
     def model(self) -> str:
@@ -161,7 +162,8 @@ class LocalScorer:
             relevance[:n][unmatched] = np.minimum(relevance[:n][unmatched],
                                                   self.settings.relevance_cutoff - 1)
         novelty = scale_by_rank(self._distance_from_recent(vectors, n), NOVELTY_SHARES)
-        weighed = self.learned.top_words(texts[:n]) if self.learned else [[]] * n
+        weighed = (self.learned.top_words(texts[:n], matrix=self.day_matrix[:n])
+                   if self.learned else [[]] * n)
         scored = []
         for row, candidate in enumerate(candidates):
             comment = self._comment(interest_vectors, zero, lexical, row, weighed[row])
@@ -228,7 +230,8 @@ class LocalScorer:
                  model.positives, model.negatives, model.weights_text())
         if self.settings.prefilter_recall is not None:
             self.cut = learn.calibrate(model, self.settings.prefilter_recall)
-        return model.decision(vectors, texts, zero)
+        self.day_matrix = model.transform(texts)
+        return model.decision(vectors, texts, zero, self.day_matrix)
 
     @property
     def interests_key(self) -> str:
