@@ -41,19 +41,28 @@ def morning(origin: Path, folder: Path, number: int) -> tuple[str, Path]:
     return said + "; " + branch.save(), out
 
 
+def stores(origin: Path, branch: str) -> list[str]:
+    """The morning each commit of ``branch`` holds the store of, newest first."""
+    return [git("show", f"{commit}:papersift.sqlite", cwd=origin).split("\n")[0]
+            for commit in git("rev-list", branch, cwd=origin).split()]
+
+
 def test_the_branch_keeps_thirty_mornings_and_never_fetches_the_archive(origin, tmp_path):
     for number in range(1, 36):
         said, out = morning(origin, tmp_path / f"m{number}", number)
         assert said.endswith("saved to branch papersift-data"), said
     assert not (out / "archive" / "day-001.sqlite").exists()  # not checked out
-    commits = git("rev-list", "papersift-data", cwd=origin).split()
-    assert len(commits) == KEEP_MORNINGS
     tip = set(git("ls-tree", "-r", "--name-only", "papersift-data", cwd=origin).split())
     assert {f"archive/day-{n:03d}.sqlite" for n in range(1, 36)} <= tip  # none lost
     assert "papersift.sqlite.lock" not in tip
-    # Any of the last 30 mornings' stores can be restored.
-    oldest = git("show", f"papersift-data~{KEEP_MORNINGS - 1}:papersift.sqlite", cwd=origin)
-    assert oldest.startswith("store of morning 6\n")
+    # Two chains of at most 30 mornings: any of the last 30 mornings can be restored,
+    # and history older than two chains is not kept.
+    current, previous = stores(origin, "papersift-data"), stores(origin,
+                                                                 "papersift-data-previous")
+    assert len(current) <= KEEP_MORNINGS and len(previous) == KEEP_MORNINGS
+    kept = current + previous
+    assert kept[:KEEP_MORNINGS] == [f"store of morning {n}" for n in range(35, 5, -1)]
+    assert "store of morning 1" not in current
     # A morning's restore fetched only what it checks out: no archive shard's blob.
     runner = tmp_path / "m35"
     shard = git("rev-parse", "papersift-data:archive/day-001.sqlite", cwd=origin).strip()

@@ -13,9 +13,13 @@ Kept bounded for years (README, "The data branch"):
   ``papersift.store.retention``), which a morning neither fetches nor checks out (a
   partial clone without blobs, and a sparse checkout without ``archive/``): the restore
   costs what the store of a few weeks costs, whatever the history;
-- the branch keeps the last ``KEEP_MORNINGS`` commits: older ones are folded into the
-  oldest kept commit (same tree), so any of those mornings' stores can be restored
-  and the packed branch holds each morning's changes for a month, not forever;
+- history is kept in two chains of at most ``KEEP_MORNINGS`` mornings: when the branch
+  reaches that length, its chain becomes ``<branch>-previous`` (replacing the one before)
+  and the branch starts again from one commit holding the same files. Any of the last
+  ``KEEP_MORNINGS`` mornings' stores can be restored from one of the two, and the packed
+  branch holds two months of store versions, not the whole history. (Rewriting the chain
+  instead would make every push send, and first download, the old mornings' files: a
+  push names what is new by what the remote's tip already holds.)
 - no file above ``MAX_FILE_BYTES`` is ever pushed (GitHub refuses files over 100 MB):
   such a file stops the save with one line naming it, before anything is sent.
 """
@@ -96,12 +100,21 @@ class DataBranch:
                       what="staging the archive shards")
         if self._git("diff", "--cached", "--quiet", cwd=self.out, check=False).returncode == 0:
             return "nothing new to save"
-        self._git(*AUTHOR, "commit", "--quiet", "-m",
-                  f"papersift run of {now:%Y-%m-%dT%H:%MZ}", cwd=self.out,
+        message = f"papersift run of {now:%Y-%m-%dT%H:%MZ}"
+        self._git(*AUTHOR, "commit", "--quiet", "-m", message, cwd=self.out,
                   what="committing the store and archive")
-        head = self._fold_old_mornings()
+        refs = [f"HEAD:refs/heads/{self.name}"]
+        chain = len(self._git("rev-list", "HEAD", cwd=self.out,
+                              what="reading the branch's history").stdout.split())
+        if base and chain > KEEP_MORNINGS:  # the chain so far becomes the previous one
+            fresh = self._git(*AUTHOR, "commit-tree", "HEAD^{tree}", "-m",
+                              f"{message}\n\nThe {KEEP_MORNINGS} mornings before this one are "
+                              f"on branch {self.name}-previous.", cwd=self.out,
+                              what="starting a new chain").stdout.strip()
+            refs = [f"{fresh}:refs/heads/{self.name}",
+                    f"+{base}:refs/heads/{self.name}-previous"]
         lease = [f"--force-with-lease=refs/heads/{self.name}:{base}"] if base else []
-        self._git("push", "--quiet", *lease, self.remote, f"{head}:refs/heads/{self.name}",
+        self._git("push", "--quiet", "--atomic", *lease, self.remote, *refs,
                   cwd=self.out, what=f"pushing branch {self.name}")
         return f"saved to branch {self.name}"
 
@@ -115,26 +128,6 @@ class DataBranch:
                 raise DataBranchError(
                     f"{path}: {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB "
                     "papersift pushes (GitHub refuses files over 100 MB); nothing was saved")
-
-    def _fold_old_mornings(self) -> str:
-        """The commit to push: HEAD, with the mornings before the last ``KEEP_MORNINGS``
-        folded into the oldest kept one (its tree, no parent)."""
-        commits = self._git("rev-list", "--reverse", "HEAD", cwd=self.out,
-                            what="reading the branch's history").stdout.split()
-        if len(commits) <= KEEP_MORNINGS:
-            return "HEAD"
-        kept = commits[-KEEP_MORNINGS:]
-        parent = None
-        for commit in kept:
-            message = self._git("log", "-1", "--format=%B", commit, cwd=self.out).stdout.strip()
-            if parent is None:
-                message += (f"\n\nThe mornings before this one are not kept (the branch keeps "
-                            f"the last {KEEP_MORNINGS}).")
-            parent = self._git(*AUTHOR, "commit-tree", f"{commit}^{{tree}}",
-                               *(["-p", parent] if parent else []), "-m", message,
-                               cwd=self.out, what="folding old mornings").stdout.strip()
-        assert parent is not None
-        return parent
 
     def _git(self, *args: str, cwd: Path | None = None, check: bool = True,
              what: str = "") -> subprocess.CompletedProcess[str]:
