@@ -34,7 +34,7 @@ from pathlib import Path
 MAX_WANTED = 2000  # the newest papers an LLM picked (all of the reader's own are kept)
 MAX_UNWANTED = 4000  # of those it passed over, recent days preferred
 RECENCY_DAYS = 60.0  # an unwanted paper this many days older weighs e times less
-ARCHIVE_AFTER_DAYS = 45  # older than the novelty window (30) and a fortnight of reruns
+ARCHIVE_AFTER_DAYS = 32  # just past the novelty window (30): the hot store stays < 50 MB
 KEEP_CACHE_DAYS = 60  # API answers (Semantic Scholar) and per-run outcomes
 ARCHIVE_FOLDER = "archive"
 # Moved to an archive shard, in this order (papers last: the others refer to it).
