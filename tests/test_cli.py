@@ -367,7 +367,7 @@ def test_a_stopped_run_says_so_in_one_line_and_keeps_what_was_scored(tmp_path, a
     process = run_in_background(tmp_path, llm, until_requests=4)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
+    assert process.returncode == 130, stderr
     assert stderr.strip().splitlines() == [
         "error: interrupted; what was already scored is kept in the store"]
     with sqlite3.connect(tmp_path / "out" / "papersift.sqlite") as db:
