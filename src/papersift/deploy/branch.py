@@ -40,7 +40,7 @@ KEEP_MORNINGS = 30
 MAX_FILE_BYTES = 50 * 2**20
 ARCHIVE = "archive"  # write-once shards: never restored, only added to
 SPARSE = ("/*", f"!/{ARCHIVE}/")
-IGNORED_SUFFIXES = (".lock", ".tmp", ".bak", ".sqlite-wal", ".sqlite-shm")
+IGNORED_SUFFIXES = tuple(pattern.rsplit("*", 1)[-1] for pattern in IGNORED)  # ".lock", …
 AUTHOR = ("-c", "user.name=papersift", "-c", "user.email=papersift@users.noreply.github.com")
 
 
