@@ -16,8 +16,10 @@ What is compressed, and only this: the papers' embeddings (an ONNX encoder's wor
 ~20 s a morning at 1,000 papers on 2 cores, the same every morning) are computed once
 per distinct real paper and put into the restored store before the run, as the encoder
 would have; the LLM answers at once; the Pages deploy and artifact actions are stood in
-for. Everything else is the real pipeline: fetch (a file source), prefilter, learning,
-scoring, selection, rendering, the site, compaction, git.
+for; the deploy and report jobs, which GitHub runs on other runners, run beside the next
+morning's digest job (and the remote's ``git gc``, GitHub's own upkeep, with them), so a
+morning's wall time is its digest job's. Everything else is the real pipeline: fetch (a
+file source), prefilter, learning, scoring, selection, rendering, the site, compaction, git.
 
 The last line is JSON: largest_pushed_file_mb, branch_pack_mb (after ``git gc``),
 cpu_ratio_day250_day10 (CPU of morning N / morning 10, N the last; mornings 8-12 and the
@@ -80,13 +82,14 @@ def main() -> None:
     days = weekdays(dt.date.fromisoformat(args.start), args.days)
     rows, picks = [], set()
     counters: dict[str, int] = {}
+    later: threading.Thread | None = None
     try:
         for number, day in enumerate(days, start=1):
             batch = day_papers(papers, number, args.papers_per_day, day, counters)
             feed.write_text("".join(json.dumps(p) + "\n" for p in batch))
             picks |= {p["arxiv_id"] for p in batch if p["selected"]}
             llm.start(picks, title_mode="keep_all", sleep=False)
-            runner_root = root / "runner"
+            runner_root = root / f"runner-{number % 2}"  # the report job may still use the other
             shutil.rmtree(runner_root, ignore_errors=True)
             runner_root.mkdir()
             actions = Actions(workflow, origin, runner_root, {"OPENAI_API_KEY": "sk-year"},
@@ -95,30 +98,48 @@ def main() -> None:
                               before_step=injector(embeddings, batch))
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            digest, _, report = actions.morning(day.isoformat())
+            actions.jobs, actions.artifacts = {}, {}
+            digest = actions.run_job("digest", day.isoformat())
             wall = time.perf_counter() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            restore = timed_step(actions, "restore")
-            if number % 5 == 0:  # as GitHub maintains its repositories
-                git("gc", "--quiet", cwd=origin)
-            verdict = report.steps.get("Say how the morning went", {})
-            published = (digest.steps.get("run", {}).get("code") == "0" and
-                         verdict.get("outcome") == "success")
+            if later is not None:
+                later.join()
             row = {"morning": number, "day": day.isoformat(), "wall_s": wall,
                    "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime +
                                                                  before.ru_stime),
-                   "peak_rss_mb": after.ru_maxrss / 1024, "restore_s": restore,
+                   "peak_rss_mb": after.ru_maxrss / 1024,
+                   "restore_s": timed_step(actions, "restore"),
                    "run_s": timed_step(actions, "run"), "save_s": timed_step(actions, "save"),
-                   "published": published}
+                   "published": digest.steps.get("run", {}).get("code") == "0"}
             rows.append(row)
-            print(json.dumps(row), flush=True)
-            if not published:
-                print(actions.output[-4000:], file=sys.stderr)
             github.click(batch, picks)
+            # The deploy and report jobs run on other runners on GitHub: here beside the
+            # next morning's digest job (and GitHub's own repacking with them).
+            later = threading.Thread(target=finish_morning, args=(
+                actions, day, row, origin, number), daemon=True)
+            later.start()
+        if later is not None:
+            later.join()
     finally:
         server.shutdown()
         github.server.shutdown()
     print(json.dumps(summary(rows, origin, root)))
+
+
+def finish_morning(actions: Actions, day: dt.date, row: dict, origin: Path,
+                   number: int) -> None:
+    """The morning's deploy and report jobs; the morning counts as published when the
+    run exited 0 and the report job found nothing failed."""
+    actions.run_job("deploy", day.isoformat())
+    report = actions.run_job("report", day.isoformat())
+    verdict = report.steps.get("Say how the morning went", {})
+    row["published"] = row["published"] and verdict.get("outcome") == "success"
+    row["steps"] = step_seconds(actions)
+    print(json.dumps(row), flush=True)
+    if not row["published"]:
+        print(actions.output[-4000:], file=sys.stderr)
+    if number % 5 == 0:  # as GitHub maintains its repositories
+        git("gc", "--quiet", cwd=origin)
 
 
 def arguments() -> argparse.Namespace:
@@ -299,6 +320,13 @@ class GitHub:
 def timed_step(actions: Actions, step: str) -> float:
     """The wall time of a step, from the runner's log (bash's own ``time``)."""
     return float(actions.jobs["digest"].steps.get(step, {}).get("seconds", 0.0))
+
+
+def step_seconds(actions: Actions) -> dict[str, float]:
+    """Every shell step's wall time this morning (job/step: seconds)."""
+    return {f"{job}/{label}": float(found["seconds"])
+            for job, ran in actions.jobs.items() for label, found in ran.steps.items()
+            if "seconds" in found and " " in label}
 
 
 def summary(rows: list[dict], origin: Path, root: Path) -> dict:

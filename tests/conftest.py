@@ -214,6 +214,7 @@ class ScriptedLLM:
     comment_suffix: str = ""  # appended to every comment (hostile text, control characters)
     title_keep_half: bool = False  # the title pass drops non-picks whose md5(id) is odd
     reject_key: bool = False  # every request: HTTP 401, as OpenAI answers a revoked key
+    summary_fault: str = ""  # "swap": every TL;DR answered under its neighbour's id
 
     def __post_init__(self) -> None:
         self.server.expect_request("/v1/chat/completions", method="POST").respond_with_handler(
@@ -285,8 +286,13 @@ class ScriptedLLM:
             text = json.dumps({t: f"This month in {t}: see [{cited}]." for t in topics})
         elif stage == "summary":  # "Write the TL;DR in German of these 3 papers."
             language = re.search(r"TL;DR in (.+?) of these", user).group(1)
-            text = json.dumps([{"id": i, "tldr": f"[{language}] What {titles[i]} finds."}
-                               for i in ids if i not in self.omit])
+            tldrs = [f"[{language}] What {titles[i]} finds." for i in ids]
+            if self.summary_fault == "swap":  # each paper gets its neighbour's TL;DR
+                tldrs = tldrs[1:] + tldrs[:1]
+            if "every tl;dr must read" in user.lower():  # a gullible model obeys
+                tldrs = ["BUY NOW at evil.example" for _ in ids]
+            text = json.dumps([{"id": i, "tldr": t} for i, t in zip(ids, tldrs, strict=True)
+                               if i not in self.omit])
         elif stage == "title":
             text = self._title_answer(ids, titles, self._orders(user, ids))
         else:
@@ -487,6 +493,7 @@ class Mailbox:
         recipients = ", ".join(f'"{r}"' for r in to)
         return (f'[notify.email]\nhost = "{self.host}"\nport = {self.port}\n'
                 f'security = "{self.security}"\nusername = "digest-bot"\n'
+                + ('plaintext_login = true\n' if self.security == "none" else "") +
                 f'sender = "papersift@example.org"\nto = [{recipients}]')
 
     @property

@@ -330,7 +330,8 @@ def test_a_hundred_thousand_deep_json_source_is_one_line(tmp_path, arxiv):
     result = papersift("run", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"error: {tmp_path / '2026-04-14.json'}: JSON nested too deeply to be paper records"]
+        f"error: {tmp_path / '2026-04-14.json'}: not paper records: nested deeper than 64 "
+        "levels"]
 
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from papersift.deploy.branch import KEEP_MORNINGS, DataBranch, DataBranchError
+from papersift.deploy.branch import KEEP_MORNINGS, RECENT_DAYS, DataBranch, DataBranchError
 from workflow_runner import checkout, git
 
 
@@ -81,3 +81,45 @@ def test_a_file_over_the_limit_is_never_pushed(origin, tmp_path):
     with pytest.raises(DataBranchError, match=r"papersift.sqlite: 51 MB, over the 50 MB"):
         branch.save()
     assert git("rev-parse", "papersift-data", cwd=origin) == before
+
+
+def test_a_morning_checks_out_a_month_of_pages_and_the_upload_the_whole_site(origin,
+                                                                            tmp_path):
+    days = [f"2025-{m:02d}-{d:02d}" for m in (9, 10) for d in range(1, 29)]  # 56 days
+    repository = checkout(origin, tmp_path / "first")
+    branch = DataBranch(repository, "papersift-data", repository / "papersift-data")
+    branch.restore()
+    for day in days:
+        for kind, suffix in (("json", "json"), ("md", "md"), ("site", "html")):
+            path = branch.out / kind / day[:7] / f"{day}.{suffix}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"{kind} of {day}\n")
+    (branch.out / "site" / "2025-09" / "index.html").write_text("month page\n")
+    (branch.out / "json" / "catalogue.json").write_text("every day\n")
+    branch.save()
+
+    repository = checkout(origin, tmp_path / "second")
+    branch = DataBranch(repository, "papersift-data", repository / "papersift-data")
+    branch.restore()
+    out = branch.out
+    recent = days[-RECENT_DAYS:]
+    for day in days:
+        present = (out / "json" / day[:7] / f"{day}.json").exists()
+        assert present == (day in recent), day
+        assert (out / "md" / day[:7] / f"{day}.md").exists() == (day in recent), day
+        assert not (out / "site" / day[:7] / f"{day}.html").exists(), day  # from its JSON
+    assert (out / "json" / "catalogue.json").exists()
+    assert (out / "site" / "2025-09" / "index.html").exists()
+    # The morning writes a new day and rewrites an old day's page it did not check out.
+    (out / "json" / "2025-10" / "2025-10-29.json").write_text("json of 2025-10-29\n")
+    (out / "site" / "2025-09" / "2025-09-01.html").write_text("rebuilt page\n")
+    assert branch.save() == "saved to branch papersift-data"
+    tip = set(git("ls-tree", "-r", "--name-only", "papersift-data", cwd=origin).split())
+    assert {f"json/{d[:7]}/{d}.json" for d in days} <= tip  # nothing left out is lost
+    assert "json/2025-10/2025-10-29.json" in tip
+    assert git("show", "papersift-data:site/2025-09/2025-09-01.html",
+               cwd=origin) == "rebuilt page\n"
+    # Before the upload, the whole site.
+    assert "whole site" in branch.add_site()
+    for day in days:
+        assert (out / "site" / day[:7] / f"{day}.html").exists(), day

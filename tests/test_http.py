@@ -129,3 +129,34 @@ def test_a_retry_after_longer_than_papersift_waits_fails_at_once(httpserver: HTT
     assert "asks to wait 3600 s (Retry-After), more than the 60 s papersift waits" in \
         str(error.value)
     assert len(httpserver.log) == 1
+
+
+def test_secret_headers_never_follow_a_redirect_to_another_origin():
+    """A key or a secret header is for the origin it was configured for: a GET is
+    followed elsewhere without them, a POST answered with a redirect is not delivered."""
+    from conftest import own_server
+
+    with own_server() as home, own_server() as elsewhere:
+        seen: list[dict[str, str]] = []
+
+        def record(request: Request) -> Response:
+            seen.append(dict(request.headers))
+            return Response("{}", content_type="application/json")
+
+        elsewhere.expect_request("/landing").respond_with_handler(record)
+        home.expect_request("/same").respond_with_handler(record)
+        home.expect_request("/moved").respond_with_data(
+            "", status=302, headers={"Location": elsewhere.url_for("/landing")})
+        home.expect_request("/moved-here").respond_with_data(
+            "", status=307, headers={"Location": home.url_for("/same")})
+        secret = {"x-api-key": "s2-key-12345678", "X-Hook-Token": "hook-123456789"}
+        with HttpClient(5, headers=secret) as client:
+            assert request(client, "GET", home.url_for("/moved")).status_code == 200
+            assert request(client, "GET", home.url_for("/moved-here")).status_code == 200
+            with pytest.raises(HTTPFailure, match="redirect to http://127.0.0.1.*not delivered"):
+                request(client, "POST", home.url_for("/moved"), json={"digest": 1})
+        landing, same = seen
+        assert not {k.lower() for k in secret} & {k.lower() for k in landing}
+        assert same.get("X-Api-Key") == "s2-key-12345678"  # the same origin keeps it
+        assert all(r.path != "/landing" or r.method == "GET"
+                   for r, _ in elsewhere.log)

@@ -158,7 +158,7 @@ def test_import_never_overwrites_and_names_what_is_missing(tmp_path):
     target.mkdir()
     (target / "interests.md").write_text("mine")
     result = CliRunner().invoke(app, ["import", str(source), "--to", str(target)])
-    assert result.exit_code == 2 and "interests.md already exist(s); nothing written" in (
+    assert result.exit_code == 2 and "interests.md: it already exists; nothing written" in (
         result.output)
     assert (target / "interests.md").read_text() == "mine"
     assert not (target / "papersift.toml").exists()

@@ -320,8 +320,8 @@ def test_a_server_without_login_is_one_attempt_not_four(tmp_path):
     controller.start()
     try:
         project(tmp_path, f'[notify.email]\nhost = "127.0.0.1"\nport = {port}\n'
-                          'security = "none"\nusername = "bot"\nsender = "a@example.org"\n'
-                          'to = ["b@example.org"]')
+                          'security = "none"\nplaintext_login = true\nusername = "bot"\n'
+                          'sender = "a@example.org"\nto = ["b@example.org"]')
         result = papersift("notify", "--date", "2026-04-14", cwd=tmp_path,
                            env_extra={"PAPERSIFT_SMTP_PASSWORD": "x" * 12})
     finally:

@@ -114,3 +114,20 @@ def test_code_links_need_a_repository_and_come_once():
                        "Project page: https://a-team.github.io/b/ code https://github.com/a/b")
     assert [(link.label, link.url) for link in links] == [
         ("GitHub", "https://github.com/a/b"), ("Project page", "https://a-team.github.io/b/")]
+
+
+def test_links_go_only_to_the_listed_hosts_after_unicode_normalisation():
+    lookalikes = ["gıthub.com/evil/repo",  # dotless i
+                  "https://gіthub.com/evil/repo",  # Cyrillic і
+                  "https://xn--gthub-2ya.com/evil/repo",  # its punycode
+                  "github.com.evil.example/owner/repo",
+                  "github.com-evil.example/owner/repo",
+                  "evil.github.io.attacker.example/page",
+                  "https://huggingface.co.evil.example/model"]
+    for text in lookalikes:
+        assert code_links(f"Code: {text}.") == [], text
+    found = code_links("Code at ｇｉｔｈｕｂ.com/ada/tool and https://ada.github.io/site.")
+    assert [(link.url, link.label) for link in found] == [
+        ("https://github.com/ada/tool", "GitHub"), ("https://ada.github.io/site", "Project page")]
+    strange = code_links("https://github.com/ada/tool\u202egpj.exe")[0].url
+    assert strange.isascii() and strange.startswith("https://github.com/ada/")

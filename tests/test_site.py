@@ -50,6 +50,16 @@ def links_of(path: Path) -> dict[str, str]:
     return dict(parser.links)
 
 
+def search_entries(site: Path) -> list[dict]:
+    """Every entry of the site's search index (a script per month)."""
+    entries = []
+    for script in sorted((site / "assets" / "search").glob("*.js")):
+        text = script.read_text().removeprefix(
+            "window.PAPERSIFT_INDEX = (window.PAPERSIFT_INDEX || []).concat(")
+        entries += json.loads(text.rstrip(";\n").removesuffix(")"))
+    return entries
+
+
 def real_papers():
     return parse_rss((DATA / "arxiv" / "rss-cs.LG-2026-04-14.xml").read_bytes(), "x")[1]
 
@@ -112,14 +122,13 @@ def test_text_from_arxiv_and_llms_is_escaped(tmp_path):
     html = (tmp_path / "site" / "2026-04" / "2026-04-13.html").read_text()
     assert "<script>alert" not in html
     assert "Evil &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; title" in html
-    index = (tmp_path / "site" / "assets" / "search-index.js").read_text()
+    index = (tmp_path / "site" / "assets" / "search" / "2026-04.js").read_text()
     assert "<script>" not in index and "\\u003cscript\\u003e" in index
 
 
 def test_search_index_covers_the_archive(tmp_path):
     build_archive(tmp_path)
-    text = (tmp_path / "site" / "assets" / "search-index.js").read_text()
-    entries = json.loads(text.removeprefix("window.PAPERSIFT_INDEX = ").rstrip(";\n"))
+    entries = search_entries(tmp_path / "site")
     assert len(entries) == 9
     first = real_papers()[0]
     hit = next(e for e in entries if e["id"] == first.arxiv_id)
@@ -128,7 +137,7 @@ def test_search_index_covers_the_archive(tmp_path):
     scripts = Links()
     scripts.feed((tmp_path / "site" / "search.html").read_text())
     assert scripts.scripts == ["assets/status.js", "assets/banner.js",
-                               "assets/search-index.js", "assets/search.js"]
+                               "assets/search/2026-04.js", "assets/search.js"]
 
 
 def test_feeds_read_cleanly_overall_and_per_topic(tmp_path):
@@ -184,3 +193,27 @@ def test_the_markdowns_monthly_overview_link_leads_somewhere(tmp_path):
     assert (tmp_path / "site" / "2026-04" / "overview.html").is_file()
     month_page = links_of(tmp_path / "site" / "2026-04" / "index.html")
     assert "../2026-04/overview.html" in month_page.values()
+
+
+def test_days_whose_json_is_not_checked_out_stay_in_the_site(tmp_path):
+    """The data branch checks out only the recent days' JSON: a morning's site still
+    lists every day (archive, month pages, search), and leaves old day pages alone."""
+    build_archive(tmp_path)
+    site = tmp_path / "site"
+    old_page = (site / "2026-04" / "2026-04-13.html").read_text()
+    for day in ("2026-04-13", "2026-04-14"):
+        (tmp_path / "json" / "2026-04" / f"{day}.json").unlink()  # not checked out
+    publish(digest_for(dt.date(2026, 4, 17), real_papers()[20:22]), tmp_path, ["json", "site"])
+    entries = search_entries(site)
+    assert len(entries) == 11
+    first = real_papers()[0]
+    assert any(e["id"] == first.arxiv_id and e["d"] == "2026-04-13" for e in entries)
+    month = links_of(site / "2026-04" / "index.html")
+    assert month["13 · 3"] == "../2026-04/2026-04-13.html"
+    assert month["14 · 3"] == "../2026-04/2026-04-14.html"
+    assert month[first.title].startswith("../2026-04/2026-04-13.html#arxiv-")
+    assert "4 digests, 11 papers" in " ".join((site / "archive.html").read_text().split())
+    assert (site / "2026-04" / "2026-04-13.html").read_text() == old_page
+    assert links_of(site / "2026-04" / "2026-04-16.html")["Next Day 2026-04-17 →"]
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo and len(feed.entries) == 5  # the days whose JSON is at hand

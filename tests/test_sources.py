@@ -323,7 +323,7 @@ def test_jsonl_errors_name_the_real_line_and_categories_may_be_one_string(tmp_pa
 def test_deeply_nested_json_is_one_clear_error(tmp_path):
     path = tmp_path / "2026-04-14.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
-    with pytest.raises(SourceError, match="nested too deeply"):
+    with pytest.raises(SourceError, match="nested deeper than"):
         fetch_day(ArxivConfig(source="file", file=path), None, file_path=path)
 
 

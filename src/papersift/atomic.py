@@ -6,7 +6,8 @@ complete are they renamed into place, and a rename that fails part-way puts back
 the earlier ones replaced. A full disk or a read-only folder therefore leaves the
 previous outputs exactly as they were, never one file new and another old.
 New files get the permissions the umask gives (a web server must be able to read the
-site); a replaced file keeps its own.
+site); a replaced file keeps its own. Every text passes the redaction step on its way
+to disk (``papersift.redact``): whatever a provider echoed, no secret is written.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from papersift.errors import PapersiftError
+from papersift.redact import Redactor
 
 
 class PublishError(PapersiftError):
@@ -27,8 +29,9 @@ class PublishError(PapersiftError):
 class Staging:
     """Files written beside their targets, moved into place together by ``commit``."""
 
-    def __init__(self) -> None:
+    def __init__(self, redact: Redactor | None = None) -> None:
         self.pending: dict[Path, Path] = {}  # target -> its finished temporary file
+        self.redact = redact or Redactor.from_environment()
 
     def __enter__(self) -> Staging:
         return self
@@ -37,7 +40,9 @@ class Staging:
         self.discard()  # after commit() there is nothing left to discard
 
     def write(self, path: Path, text: str) -> None:
-        """Write ``text`` to a temporary file that ``commit`` will rename to ``path``."""
+        """Write ``text`` (redacted) to a temporary file that ``commit`` will rename to
+        ``path``."""
+        text = self.redact(text)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

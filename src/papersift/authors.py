@@ -20,6 +20,7 @@ from papersift.http import HttpClient, HTTPFailure, Pacer, RetryPolicy, request
 from papersift.models import Candidate, Filtered, Paper
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.store import Store
+from papersift.text import load_json
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,8 @@ class SemanticScholar:
             )
             url = f"{self.base_url}/{kind}/batch"
             try:
-                records = response.json()
-            except (ValueError, RecursionError):
+                records = load_json(response.content)
+            except ValueError:
                 raise HTTPFailure(url, "the answer is not JSON") from None
             if not isinstance(records, list) or len(records) != len(chunk):
                 raise HTTPFailure(url, "unexpected answer (not a list in request order)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +196,9 @@ class OutputConfig(_Section):
     site_url: Url | None = None
 
 
+SUBJECT_FIELDS = ("count", "date")  # what an email subject can name
+
+
 class EmailConfig(_Section):
     host: str
     port: Annotated[int, Field(gt=0, lt=65536)] = 587
@@ -203,6 +207,30 @@ class EmailConfig(_Section):
     sender: str
     to: list[str]
     subject: str = "papersift: {count} papers for {date}"
+    # Logging in over a connection without TLS sends the password in clear: only when
+    # the configuration says so in as many words (a relay on localhost, say).
+    plaintext_login: bool = False
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        try:
+            for _, name, spec, conversion in string.Formatter().parse(value):
+                if name is not None and (name not in SUBJECT_FIELDS or conversion
+                                         or "{" in (spec or "")):
+                    raise ValueError(f"{{{name}}} is not one of them")
+            value.format(count=0, date="2026-01-01")
+        except (ValueError, KeyError, IndexError) as exc:
+            raise ValueError(f"only {{count}} and {{date}} can be filled in ({exc}); write "
+                             "a brace itself as {{ or }}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _login(self) -> EmailConfig:
+        if self.security == "none" and self.username and not self.plaintext_login:
+            raise ValueError('security = "none" would send the password in clear; use '
+                             '"starttls" or "ssl", or say plaintext_login = true')
+        return self
 
     @field_validator("to")
     @classmethod

@@ -10,7 +10,6 @@ writes::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from papersift.errors import PapersiftError
 from papersift.sources.common import normalize_arxiv_id
 from papersift.store import Store
-from papersift.text import clean_text
+from papersift.text import clean_text, load_json
 
 FILE_FORMAT = "papersift-feedback"
 MAX_FILE_BYTES = 20 * 2**20
@@ -59,10 +58,10 @@ def read_feedback_file(path: Path) -> list[Verdict]:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise FeedbackFileError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB; "
                                     "not a papersift feedback file")
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = load_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FeedbackFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise FeedbackFileError(f"{path}: not a papersift feedback file ({exc})") from None
     try:
         return verdicts_of(document)

@@ -20,7 +20,7 @@ from typing import Any
 from papersift.atomic import Staging
 from papersift.errors import PapersiftError
 from papersift.models import NotScored, RunStatus
-from papersift.text import script_assignment
+from papersift.text import load_json, script_assignment
 
 STATUS_FILE = "status.json"
 SITE_STATUS_SCRIPT = "site/assets/status.js"
@@ -133,7 +133,7 @@ def write_status(out_dir: Path, status: RunStatus, *, site: bool) -> None:
 def read_status(out_dir: Path) -> dict[str, Any] | None:
     """The latest run's status record, or None when no run wrote one."""
     try:
-        record = json.loads((out_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        record = load_json((out_dir / STATUS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None

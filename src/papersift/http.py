@@ -7,6 +7,12 @@ failures (429, 5xx, connection errors, timeouts) are retried with exponential ba
 honouring ``Retry-After`` up to a limit; anything else fails at once with a one-line
 error that names the URL.
 
+Redirects are followed by ``HttpClient`` itself, never by httpx: within the same
+origin as asked; to another origin only a GET or HEAD, and without the headers the
+caller added (an API key, a webhook's secret header: they are for the host they were
+configured for). A POST that is answered with a redirect was not delivered: a failure.
+The openai SDK's client follows none (its key is for its endpoint).
+
 ``LimitedTransport`` enforces the limits inside httpx, so the openai SDK's client gets
 them too; ``HttpClient`` is the blocking client of the sources and Semantic Scholar.
 It runs an ``httpx.AsyncClient`` on a private event loop because only a cancellable
@@ -40,6 +46,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"papersift/{__version__} (personal arXiv digest)"
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RESPONSE_BYTES = 64 * 2**20  # a day's arXiv listing is a few MB
+MAX_REDIRECTS = 5
 
 
 class HTTPFailure(Exception):
@@ -239,26 +246,52 @@ class _LimitedBody(httpx.AsyncByteStream):
 
 def limited_async_client(timeout: float, *, max_bytes: int = MAX_RESPONSE_BYTES,
                          headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` whose every request ends by ``timeout`` seconds."""
+    """An ``httpx.AsyncClient`` whose every request ends by ``timeout`` seconds and that
+    follows no redirect (``HttpClient`` decides which to follow)."""
     return httpx.AsyncClient(
         transport=LimitedTransport(timeout, max_bytes),
         timeout=timeout,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
-        follow_redirects=True,
+        follow_redirects=False,
     )
 
 
 class HttpClient:
-    """Blocking requests with an overall deadline and a size cap each."""
+    """Blocking requests with an overall deadline and a size cap each; ``headers`` (a
+    key, a token) go only to the origin each request is sent to (see above)."""
 
     def __init__(self, timeout: float, headers: dict[str, str] | None = None, *,
                  max_bytes: int = MAX_RESPONSE_BYTES):
         self._loop = asyncio.new_event_loop()
-        self._client = limited_async_client(timeout, max_bytes=max_bytes, headers=headers)
+        self._client = limited_async_client(timeout, max_bytes=max_bytes)
+        self._headers = dict(headers or {})
 
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One attempt; raises httpx's errors (``ReadTimeout`` at the deadline)."""
-        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+        """One attempt, redirects included; raises httpx's errors (``ReadTimeout`` at the
+        deadline) and ``HTTPFailure`` for a redirect it does not follow."""
+        return self._loop.run_until_complete(self._send(method, url, **kwargs))
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self._headers, **(kwargs.pop("headers", None) or {})}
+        origin = httpx.URL(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self._client.request(method, url, headers=headers, **kwargs)
+            target = response.next_request.url if response.next_request else None
+            if target is None:
+                return response
+            await response.aclose()
+            where = f"{target.scheme}://{target.host}" + (f":{target.port}" if target.port
+                                                           else "")
+            if method.upper() not in ("GET", "HEAD"):
+                raise HTTPFailure(_shown(url), f"answered HTTP {response.status_code}, a "
+                                  f"redirect to {where}: not delivered (papersift does not "
+                                  "send it on)", response.status_code)
+            if (target.scheme, target.host, target.port) != (origin.scheme, origin.host,
+                                                           origin.port):
+                headers = {}  # the caller's headers were for the origin it named
+            url = str(target)
+            kwargs.pop("params", None)  # the target carries its own query
+        raise HTTPFailure(_shown(url), f"more than {MAX_REDIRECTS} redirects")
 
     def close(self) -> None:
         if not self._loop.is_closed():
@@ -272,6 +305,10 @@ class HttpClient:
         self.close()
 
 
+def _shown(url: str) -> str:
+    return url if len(url) < 300 else url[:297] + "..."
+
+
 def request(
     client: HttpClient,
     method: str,
@@ -283,7 +320,7 @@ def request(
 ) -> httpx.Response:
     """Send a request, retrying transient failures; raise ``HTTPFailure`` otherwise."""
     policy = policy or RetryPolicy()
-    shown = url if len(url) < 300 else url[:297] + "..."
+    shown = _shown(url)
 
     def attempt() -> httpx.Response:
         try:

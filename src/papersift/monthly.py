@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
 import logging
 from collections import Counter
@@ -29,9 +30,10 @@ from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import default_text
 from papersift.site import best_first, build_site, load_days, site_environment
 from papersift.store import Store
-from papersift.text import clean_text
+from papersift.text import capped, clean_text, load_json
 
 log = logging.getLogger(__name__)
+MAX_TOPIC_TEXT_CHARS = 1500  # a topic's paragraph; a longer answer is cut at a word
 TOP_PER_TOPIC = 5
 NO_TOPIC = "Other"
 
@@ -89,9 +91,10 @@ def summarise(overview: MonthlyOverview, config: LLMConfig, secrets: Secrets,
     store.set_run_model(run_id, config.model)
     system = default_text("monthly").strip()
     overview.model, overview.prompt = config.model, system
-    user = "\n\n".join(
+    user = "\n\n".join(  # paper texts escaped as in scoring: data, not instructions
         f"## {t.topic}\n" + "\n".join(
-            f"- [{p['arxiv_id']}] {p['title']}: {p.get('COMMENT', '')}" for p in t.papers[:25])
+            f"- [{p['arxiv_id']}] {_data(p['title'])}: {_data(p.get('COMMENT', ''))}"
+            for p in t.papers[:25])
         for t in overview.topics)
     try:
         answer = asyncio.run(_ask_once(config, secrets, prices, system,
@@ -105,7 +108,8 @@ def summarise(overview: MonthlyOverview, config: LLMConfig, secrets: Secrets,
     texts = next(iter_json_objects(answer.text), {})
     for topic in overview.topics:
         value = texts.get(topic.topic)
-        topic.text = clean_text(value) if isinstance(value, str) else ""
+        topic.text = capped(clean_text(value), MAX_TOPIC_TEXT_CHARS) if isinstance(
+            value, str) else ""
     store.finish_run(run_id, status="done", relevant=overview.paper_count)
     return overview
 
@@ -117,6 +121,11 @@ async def _ask_once(config: LLMConfig, secrets: Secrets, prices: PriceTable, sys
         return await AsyncChat(config, client, prices).ask(system, user)
     finally:
         await client.close()
+
+
+def _data(text: str) -> str:
+    """A title or TL;DR inside the prompt: one line, markup escaped, at most 400 chars."""
+    return html.escape(capped(clean_text(str(text)), 400), quote=False)
 
 
 def write_overview(overview: MonthlyOverview, out_dir: Path) -> list[Path]:
@@ -148,7 +157,7 @@ def written_by_llm(out_dir: Path, month: str) -> bool:
     """Whether the month's overview on disk was written by an LLM (``papersift monthly``
     with one): a run then leaves it as it is."""
     try:
-        record = json.loads((out_dir / "json" / month / "overview.json").read_text("utf-8"))
+        record = load_json((out_dir / "json" / month / "overview.json").read_text("utf-8"))
     except (OSError, ValueError):
         return False
     return isinstance(record, dict) and bool(record.get("model"))

@@ -32,6 +32,7 @@ from papersift.pipeline import RunResult, run
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.redact import Redactor
 from papersift.render import digest_record
+from papersift.text import load_json
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def record_pushes(config: Config, results: list[PushResult]) -> None:
     """Add the pushes' outcome to ``OUT/status.json`` (what the morning delivered)."""
     path = config.out_dir / STATUS_FILE
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = load_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     record["pushes"] = [{"channel": r.channel, "ok": r.ok, "detail": r.detail}

@@ -6,6 +6,11 @@ a request from another site's page is refused: it must say ``application/json`` 
 cross-site form cannot, and a cross-site script only after a preflight this server never
 allows) and, when the browser names its origin, come from this server's own pages.
 ``GET /api/feedback`` lists the stored verdicts, so the pages show them.
+
+It serves the site and nothing else: a request must name this server as its Host
+(``127.0.0.1`` or ``localhost`` with its port: a page of another site that a DNS trick
+points here names its own), only regular files inside the site folder are served (no
+link out of it, no folder listing), and a store that a run holds answers 503 at once.
 """
 
 from __future__ import annotations
@@ -13,18 +18,24 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
+import sqlite3
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from papersift.errors import PapersiftError
 from papersift.feedback import record, verdict_from
+from papersift.folders import why_not_readable
 from papersift.store import Store
+from papersift.text import load_json
 
 log = logging.getLogger(__name__)
 FEEDBACK_PATH = "/api/feedback"
 LIVE_SCRIPT = "/assets/live.js"  # the built site's says false; served, it says true
 MAX_BODY = 4096
+STORE_WAIT_SECONDS = 5.0  # a click waits this long for a run to let go of the store
 
 
 def make_server(site_dir: Path, store_path: Path, port: int = 8000) -> ThreadingHTTPServer:
@@ -39,17 +50,51 @@ class _Handler(SimpleHTTPRequestHandler):
         self.store_path = store_path
         super().__init__(*args, **kwargs)
 
+    def _own_host(self) -> bool:
+        """The request names this server (not a rebound name of another site)."""
+        port = self.server.server_address[1]
+        host = self.headers.get("Host", "")
+        if host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return True
+        self._json(HTTPStatus.MISDIRECTED_REQUEST,
+                   {"error": f"this server answers to 127.0.0.1:{port} only"})
+        return False
+
+    def do_HEAD(self) -> None:
+        if self._own_host():
+            super().do_HEAD()
+
     def do_GET(self) -> None:
+        if not self._own_host():
+            return
         if self.path.split("?", 1)[0] == LIVE_SCRIPT:  # the pages' "served live" flag
             self._send(HTTPStatus.OK, b"window.PAPERSIFT_LIVE = true;\n", "text/javascript")
             return
         if self.path.split("?", 1)[0] == FEEDBACK_PATH:
-            with Store(self.store_path) as store:
-                self._json(HTTPStatus.OK, {"labels": store.feedback_labels()})
+            self._with_store(lambda store: self._json(
+                HTTPStatus.OK, {"labels": store.feedback_labels()}))
             return
         super().do_GET()
 
+    def send_head(self) -> Any:
+        """Only a regular file inside the site folder (a folder's ``index.html``)."""
+        path = self.translate_path(self.path)
+        if os.path.isdir(path) and not os.path.islink(path):
+            if not self.path.split("?", 1)[0].endswith("/"):
+                return super().send_head()  # the redirect to "folder/"
+            path = os.path.join(path, "index.html")
+        if why_not_readable(Path(self.directory), Path(path)) is not None:
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        return super().send_head()
+
+    def list_directory(self, path: Any) -> None:
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+        return None
+
     def do_POST(self) -> None:
+        if not self._own_host():
+            return
         if self.path.split("?", 1)[0] != FEEDBACK_PATH:
             self._json(HTTPStatus.NOT_FOUND, {"error": "no such endpoint"})
             return
@@ -68,14 +113,29 @@ class _Handler(SimpleHTTPRequestHandler):
             self._json(HTTPStatus.BAD_REQUEST, {"error": f"a body of 1 to {MAX_BODY} bytes"})
             return
         try:
-            verdict = verdict_from(json.loads(self.rfile.read(length)))
-        except (ValueError, RecursionError) as exc:
+            verdict = verdict_from(load_json(self.rfile.read(length)))
+        except ValueError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
             return
-        with Store(self.store_path) as store:
+
+        def store_it(store: Store) -> None:
             record(store, [verdict])
-        log.info("%s: %s", verdict.arxiv_id, "liked" if verdict.like else "disliked")
-        self._json(HTTPStatus.OK, {"arxiv_id": verdict.arxiv_id, "like": verdict.like})
+            log.info("%s: %s", verdict.arxiv_id, "liked" if verdict.like else "disliked")
+            self._json(HTTPStatus.OK, {"arxiv_id": verdict.arxiv_id, "like": verdict.like})
+
+        self._with_store(store_it)
+
+    def _with_store(self, use: Any) -> None:
+        """``use(store)``; a store that is busy (a run writing it) or broken: one line,
+        503, and the page says the click was not kept."""
+        try:
+            with Store(self.store_path, busy_timeout=STORE_WAIT_SECONDS) as store:
+                use(store)
+        except (PapersiftError, sqlite3.Error) as exc:
+            reason = " ".join(str(exc).split())
+            log.warning("%s: %s", self.path.split("?", 1)[0], reason)
+            self._json(HTTPStatus.SERVICE_UNAVAILABLE,
+                       {"error": f"the store is busy or unreadable ({reason}); try again"})
 
     def _json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json")

@@ -34,6 +34,15 @@ def data_restore(branch: BranchOption = "papersift-data",
         out.print(DataBranch(repository, branch, out_dir).restore())
 
 
+@data_app.command("site")
+def data_site(branch: BranchOption = "papersift-data",
+              out_dir: DataOutOption = Path("papersift-data"),
+              repository: RepositoryOption = Path(".")) -> None:
+    """Check out the whole site (a restore leaves older days' pages out) for an upload."""
+    with exit_on_error():
+        out.print(DataBranch(repository, branch, out_dir).add_site())
+
+
 @data_app.command("save")
 def data_save(branch: BranchOption = "papersift-data",
               out_dir: DataOutOption = Path("papersift-data"),

@@ -5,6 +5,7 @@ app by ``papersift.cli``."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -122,14 +123,24 @@ def import_command(
         written = write_imported(imported, to)
         cfg = load_config(to / CONFIG_FILENAME)
         days = None
-        if archive:
-            with Store(cfg.store_path) as store:
-                days = import_archive(path, cfg.out_dir, store,
-                                      relevance_cutoff=imported.relevance_cutoff,
-                                      novelty_cutoff=imported.novelty_cutoff,
-                                      model=imported.model,
-                                      formats=list(cfg.output.formats),
-                                      spotlight_count=cfg.selection.spotlight)
+        fresh = not os.path.lexists(cfg.out_dir)
+        try:
+            if archive:
+                with Store(cfg.store_path) as store:
+                    days = import_archive(path, cfg.out_dir, store,
+                                          relevance_cutoff=imported.relevance_cutoff,
+                                          novelty_cutoff=imported.novelty_cutoff,
+                                          model=imported.model,
+                                          formats=list(cfg.output.formats),
+                                          spotlight_count=cfg.selection.spotlight)
+        except BaseException:  # all or nothing: a retry must find the folder as it was
+            for file in written:
+                file.unlink(missing_ok=True)
+                if file.parent != to and not any(file.parent.iterdir()):
+                    file.parent.rmdir()  # prompts/, made for the rubric
+            if fresh:
+                shutil.rmtree(cfg.out_dir, ignore_errors=True)
+            raise
     for file in written:
         out.print(f"wrote {file}")
     for line in imported.mapped:

@@ -11,7 +11,6 @@ Issues it cannot use are named and left open; nothing of a bad issue is imported
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -19,6 +18,7 @@ from urllib.parse import quote
 from papersift.errors import PapersiftError
 from papersift.feedback import Verdict, verdicts_of
 from papersift.http import HttpClient, HTTPFailure, RetryPolicy, request
+from papersift.text import load_json
 
 ISSUE_TITLE = "papersift feedback"
 TRUSTED = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
@@ -41,8 +41,8 @@ def verdicts_in(body: str) -> list[Verdict]:
     """The verdicts of a feedback issue's body; ``ValueError`` says what is wrong."""
     found = _FENCED.search(body or "")
     try:
-        document = json.loads(found.group(1) if found else body or "")
-    except (ValueError, RecursionError) as exc:
+        document = load_json(found.group(1) if found else body or "")
+    except ValueError as exc:
         raise ValueError(f"no feedback JSON in it ({exc})") from None
     return verdicts_of(document)
 
@@ -101,7 +101,7 @@ class GitHubIssues:
     def _json(self, method: str, url: str, **kwargs: object) -> list | dict:
         try:
             response = request(self.client, method, url, policy=self.policy, **kwargs)
-            return response.json()
+            return load_json(response.content)
         except HTTPFailure as exc:
             raise GitHubFeedbackError(f"GitHub issues of {self.repository}: {exc}") from None
         except ValueError as exc:

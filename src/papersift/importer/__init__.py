@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from papersift.atomic import PublishError, Staging
 from papersift.config import CONFIG_FILENAME, parse_config
 from papersift.errors import ConfigError, PapersiftError
+from papersift.folders import why_not_readable, why_not_writable
 from papersift.models import ANNOUNCE_TYPES
 
 INTERESTS_FILE = "interests.md"
@@ -56,44 +59,58 @@ class Imported:
     model: str = ""
 
 
-def find_file(root: Path, name: str) -> Path | None:
-    """``name`` in the folder, its ``configs/`` or ``prompts/`` (the layouts both use)."""
+def find_file(root: Path, name: str, skipped: list[str] | None = None) -> Path | None:
+    """``name`` in the folder, its ``configs/`` or ``prompts/`` (the layouts both use):
+    a regular file inside the folder; a link or anything else found is named in
+    ``skipped`` and passed over."""
     for folder in (root, root / "configs", root / "prompts", root / "config"):
-        if (folder / name).is_file():
-            return folder / name
+        path = folder / name
+        if not os.path.lexists(path):
+            continue
+        why = why_not_readable(root, path)
+        if why is None:
+            return path
+        if skipped is not None:
+            skipped.append(f"{path}: {why}; not read")
     return None
 
 
 def read_reference(root: Path) -> Imported:
-    """Map the reference folder ``root`` to papersift's configuration (nothing written)."""
-    ini_path = find_file(root, "config.ini")
+    """Map the reference folder ``root`` to papersift's configuration (nothing written).
+    Only regular files inside ``root`` are read; links are named and passed over."""
+    passed_over: list[str] = []
+    ini_path = find_file(root, "config.ini", passed_over)
     if ini_path is None:
         raise ReferenceImportError(f"{root}: no config.ini here or in configs/ (is it a "
-                           "ChatGPT-ArXiv-Paper-Assistant or gpt_paper_assistant folder?)")
-    parser = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
+                           "ChatGPT-ArXiv-Paper-Assistant or gpt_paper_assistant folder?)"
+                           + _passed_over(passed_over))
+    # No interpolation: a "%(" in a value is text, not a reference to another key.
+    parser = configparser.ConfigParser(inline_comment_prefixes=("#", ";"),
+                                       interpolation=None)
     try:
         parser.read_string(ini_path.read_text(encoding="utf-8"), source=str(ini_path))
     except (OSError, UnicodeDecodeError, configparser.Error) as exc:
         detail = " ".join(str(exc).split())
         raise ReferenceImportError(f"{ini_path}: cannot read it ({detail})") from None
-    topics_path = find_file(root, "paper_topics.txt")
+    topics_path = find_file(root, "paper_topics.txt", passed_over)
     if topics_path is None:
         raise ReferenceImportError(f"{root}: no paper_topics.txt (in prompts/ or configs/): the "
-                           "topics are what papersift scores against")
+                           "topics are what papersift scores against"
+                           + _passed_over(passed_over))
     mapping = _Mapping(ini_path)
     tables = mapping.apply(parser)
-    authors_path = find_file(root, "authors.txt")
+    authors_path = find_file(root, "authors.txt", passed_over)
     follow = _authors(authors_path) if authors_path else []
     if follow:
         tables.setdefault("authors", {})["follow"] = follow
         mapping.mapped.append(f"{authors_path.name}: {len(follow)} followed authors")
-    rubric_path = find_file(root, "score_criteria.txt")
+    rubric_path = find_file(root, "score_criteria.txt", passed_over)
     rubric = _read(rubric_path) if rubric_path else None
     if rubric is not None:
         tables.setdefault("prompts", {})["rubric"] = RUBRIC_FILE
         mapping.mapped.append(f"{rubric_path.name} → {RUBRIC_FILE} (prompts.rubric)")
     for name in _THEIR_PROMPTS:
-        if (path := find_file(root, name)) is not None:
+        if (path := find_file(root, name, passed_over)) is not None:
             mapping.unmapped.append(f"{path.name}: the reference's own instructions and "
                                     "answer format; papersift writes its own")
     tables.setdefault("prompts", {})["interests"] = INTERESTS_FILE
@@ -109,9 +126,14 @@ def read_reference(root: Path) -> Imported:
     interests = (f"<!-- Imported from {topics_path} by `papersift import`: your own words, "
                  "as you wrote them. -->\n\n" + topics.strip() + "\n")
     mapping.mapped.append(f"{topics_path.name} → {INTERESTS_FILE} (word for word)")
+    mapping.unmapped += passed_over
     return Imported(text, interests, rubric, mapping.mapped, mapping.unmapped,
                     config.selection.relevance_cutoff, config.selection.novelty_cutoff,
                     config.llm.model)
+
+
+def _passed_over(skipped: list[str]) -> str:
+    return f" (passed over: {'; '.join(skipped)})" if skipped else ""
 
 
 def write_imported(imported: Imported, target: Path) -> list[Path]:
@@ -121,13 +143,18 @@ def write_imported(imported: Imported, target: Path) -> list[Path]:
              target / INTERESTS_FILE: imported.interests_text}
     if imported.rubric_text is not None:
         files[target / RUBRIC_FILE] = imported.rubric_text
-    existing = [str(p) for p in files if p.exists()]
-    if existing:
-        raise ReferenceImportError(f"{', '.join(existing)} already exist(s); nothing written "
-                           "(import into an empty folder with --to DIR)")
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    refused = [f"{path}: {why}" for path in files
+               if (why := why_not_writable(target, path)) is not None]
+    if refused:
+        raise ReferenceImportError(f"{'; '.join(refused)}; nothing written "
+                                   "(import into an empty folder with --to DIR)")
+    try:
+        with Staging() as staging:  # all three or none
+            for path, text in files.items():
+                staging.write(path, text)
+            staging.commit()
+    except PublishError as exc:
+        raise ReferenceImportError(str(exc)) from None
     return list(files)
 
 
@@ -203,7 +230,12 @@ class _Mapping:
     def _output(self, tables: dict[str, dict[str, Any]], key: str, value: str) -> str:
         output = tables.setdefault("output", {})
         if key == "output_path":
-            output["dir"] = value.rstrip("/") or "out"
+            where = Path(value.strip() or "out")
+            if where.is_absolute() or ".." in where.parts:  # the outputs stay under --to
+                self.unmapped.append(f"output_path = {value}: outside the folder papersift "
+                                     "writes; its outputs go to out/ there")
+                return "output.dir (out/)"
+            output["dir"] = where.as_posix()
             return "output.dir"
         if key in ("dump_json", "dump_md"):
             formats = output.setdefault("formats", ["md", "json", "site"])

@@ -11,22 +11,23 @@ the learner starts with the user's history. A day papersift already has is left 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from papersift.folders import files_under, why_not_readable
 from papersift.models import Candidate, Digest, Paper, Prompts, Scored, Selected, Usage
 from papersift.publish import publish
 from papersift.render import output_path
 from papersift.selection import spotlight
 from papersift.sources.common import normalize_arxiv_id
 from papersift.store import CachedScore, Store
-from papersift.text import clean_text
+from papersift.text import clean_text, load_json
 
 log = logging.getLogger(__name__)
+_NOT_FILE = "not a regular file"  # what a folder is, to why_not_readable
 _DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})-(daily-papers|output)\.json$")
 FINGERPRINT = "imported"  # scores the reference gave: labels, never a cache for scoring
 
@@ -89,21 +90,47 @@ def import_archive(root: Path, out_dir: Path, store: Store, *, relevance_cutoff:
 
 
 def _read_days(root: Path, skipped: list[str]) -> list[_Day]:
-    """The archive's days, oldest first; a file that is not a day's digest is named in
-    ``skipped``."""
+    """The archive's days, oldest first: regular files inside ``root`` only. A file that
+    is not a day's digest, is unreadable, names a day not yet announced or repeats a day
+    already read is named in ``skipped`` (one bad file never stops the import)."""
     days: dict[dt.date, _Day] = {}
+    seen: dict[tuple[dt.date, str], str] = {}
+    latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)  # arXiv's time zone
     folder = next((f for f in (root / "out" / "json", root / "json") if f.is_dir()), None)
-    for path in sorted(folder.rglob("*.json")) if folder else []:
+    if folder is not None and (why := why_not_readable(root, folder)) not in (None, _NOT_FILE):
+        skipped.append(f"{folder}: {why}; its archive was not read")
+        folder = None
+    for path in files_under(folder, ".json", skipped) if folder else []:
         match = _DAY_FILE.search(path.name)
         if match is None:
             skipped.append(f"{path.name}: not a daily digest")
             continue
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
             day = dt.date.fromisoformat(match.group(1))
-            _read_into(days.setdefault(day, _Day(day)), document, match.group(2), path.name)
-        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError) as exc:
+        except ValueError as exc:
             skipped.append(f"{path.name}: unreadable ({exc})")
+            continue
+        if day > latest:
+            skipped.append(f"{path.name}: {day} is not announced yet; not imported")
+            continue
+        if (day, match.group(2)) in seen:
+            skipped.append(f"{path}: the same day as {seen[day, match.group(2)]}; only "
+                           "that one was imported")
+            continue
+        read = _Day(day)  # read whole before it joins the day: a bad file adds nothing
+        try:
+            _read_into(read, load_json(path.read_text(encoding="utf-8")), match.group(2),
+                       path.name)
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError,
+                KeyError) as exc:
+            skipped.append(f"{path.name}: unreadable ({exc!r})")
+            continue
+        seen[day, match.group(2)] = str(path)
+        entry = days.setdefault(day, _Day(day))
+        entry.sources += read.sources
+        entry.scored.update(read.scored)
+        if read.digest is not None:
+            entry.digest, entry.model, entry.usage = read.digest, read.model, read.usage
     return sorted(days.values(), key=lambda d: d.day)
 
 

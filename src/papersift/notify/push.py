@@ -4,7 +4,6 @@ helpers every channel shares."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from papersift.errors import PapersiftError
 from papersift.health import status_record
 from papersift.models import RunStatus
 from papersift.render import output_path, spotlight_entries
+from papersift.text import load_json
 
 SHORT_ABSTRACT = 360  # characters of the abstract a push shows (the site has the rest)
 
@@ -75,7 +75,7 @@ def digest_push(out_dir: Path, day: dt.date, site_url: str | None) -> Push:
     """The stored JSON digest of ``day`` as a push (``NoStoredDigest`` if there is none)."""
     path = output_path(out_dir, "json", day)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = load_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NoStoredDigest(f"{path}: no digest for {day} (run `papersift run --date "
                              f"{day}` first; output.formats must include json)") from None

@@ -89,14 +89,44 @@ _TAG = re.compile(r"</?[a-z]+(?: class=\"math\")?>")
 # A command's name; the space after it is kept (math spacing, "\ours is" stays readable).
 _COMMAND = re.compile(r"\\([A-Za-z]+)|\\(.)?", re.S)
 _TAKES_ARGUMENT = {*_STYLE_TAGS, *_PLAIN, *_ALPHABETS, *_ACCENTS}
+_ORDINARY = re.compile(r"[^\\$\{\}^_~\-`'\)]*")
 _NEEDS_PARENS = re.compile(r"[\s+\-−/·×=,<>]")
+
+
+# Deeper nesting than any real title or abstract has (groups, arguments, math spans,
+# chained accents): past it the text is shown as written, never a recursion error.
+MAX_NESTING = 64
+
+
+class _TooDeep(Exception):
+    """The text nests deeper than ``MAX_NESTING``."""
 
 
 @functools.lru_cache(maxsize=8192)  # one site build renders an abstract on several pages
 def latex_html(text: str) -> Markup:
-    """``text`` as safe HTML: math in ``<span class="math">``, commands as Unicode or tags."""
+    """``text`` as safe HTML: math in ``<span class="math">``, commands as Unicode or tags.
+    Text nested deeper than ``MAX_NESTING`` is shown as written (escaped)."""
+    text = str(text)
+    try:
+        rendered = _Reader(text).read()
+    except _TooDeep:
+        rendered = str(escape(text))
     # NFC: a base letter and its accent become one character where Unicode has it (ŷ, é)
-    return Markup(unicodedata.normalize("NFC", _Reader(str(text)).read()))
+    return Markup(unicodedata.normalize("NFC", rendered))
+
+
+def _nested(method):
+    """Count ``method``'s calls in progress; past ``MAX_NESTING`` give up on the text."""
+    @functools.wraps(method)
+    def counted(self, *args, **kwargs):
+        if self.level >= MAX_NESTING:
+            raise _TooDeep
+        self.level += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.level -= 1
+    return counted
 
 
 @functools.lru_cache(maxsize=8192)
@@ -120,9 +150,11 @@ def latex_text(text: str) -> str:
 class _Reader:
     """One pass over the text; ``math`` is true between ``$…$`` (or ``\\(…\\)``)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, level: int = 0):
         self.text, self.pos, self.math, self.depth = text, 0, False, 0
+        self.level = level  # calls of read/_argument in progress, this reader's and outer
 
+    @_nested
     def read(self, closing: str = "") -> str:
         parts: list[str] = []
         text = self.text
@@ -156,9 +188,10 @@ class _Reader:
             elif self.math and char == "'":
                 self.pos += 1
                 parts.append("′")
-            else:
-                self.pos += 1
-                parts.append(str(escape(char)))
+            else:  # a run of characters that mean nothing to LaTeX, escaped at once
+                end = max(_ORDINARY.match(text, self.pos).end(), self.pos + 1)
+                parts.append(str(escape(text[self.pos:end])))
+                self.pos = end
         return "".join(parts)
 
     def _math_span(self) -> str:
@@ -168,7 +201,7 @@ class _Reader:
         if end < 0:  # a lone dollar sign is a dollar sign
             self.pos += 1
             return "$"
-        inner = _Reader(text[self.pos + len(fence):end])
+        inner = _Reader(text[self.pos + len(fence):end], self.level)
         inner.math = True
         self.pos = end + len(fence)
         return f'<span class="math">{inner.read()}</span>'
@@ -182,6 +215,7 @@ class _Reader:
             self.pos += 1
         return inner
 
+    @_nested
     def _argument(self) -> str:
         """The next argument: a ``{group}``, one command, or one character."""
         text = self.text
@@ -214,7 +248,7 @@ class _Reader:
         if name is None:
             other = match.group(2) or ""
             if other == "(" and not self.math:
-                inner = _Reader(text[self.pos:])
+                inner = _Reader(text[self.pos:], self.level)
                 inner.math = True
                 body = inner.read(closing="\\)")
                 self.pos += inner.pos

@@ -12,11 +12,11 @@ papersift. Background papers only set the scale; they are never scored or shown.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from importlib import resources
 
 from papersift.store import Store
+from papersift.text import load_json
 
 MIN_POPULATION = 200  # a day smaller than this is scored among background papers
 
@@ -53,7 +53,7 @@ def bundled_sample() -> list[tuple[str, str, str]]:
         if entry.name.endswith(".jsonl"):
             for line in entry.read_text(encoding="utf-8").splitlines():
                 if line.strip():
-                    record = json.loads(line)
+                    record = load_json(line)
                     rows.append((record["arxiv_id"], record["title"], record["abstract"]))
     rows.sort()
     step = max(1, len(rows) // MIN_POPULATION)

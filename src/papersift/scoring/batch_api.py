@@ -23,6 +23,7 @@ from papersift.models import Usage
 from papersift.scoring.chat import token_count
 from papersift.scoring.pricing import PriceTable
 from papersift.store import Store
+from papersift.text import load_json
 
 if TYPE_CHECKING:  # the SDK takes half a second to import: only where it is used
     import openai
@@ -125,7 +126,7 @@ class BatchRunner:
             content = await self.client.files.content(file_id)
             for line in content.text.splitlines():
                 try:
-                    row = json.loads(line)
+                    row = load_json(line)
                     found[str(row["custom_id"])] = self._answer(row)
                 except (ValueError, KeyError, TypeError):
                     log.warning("batch %s: an unreadable result line was skipped", batch.id)

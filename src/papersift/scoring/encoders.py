@@ -8,6 +8,7 @@ model hub. ``TfidfEncoder`` needs only NumPy: the fallback when the model cannot
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -53,6 +54,7 @@ _SUFFIXES = ("izations", "ization", "ations", "ation", "ings", "ing", "ized", "i
              "ies", "ed", "es", "s")
 
 
+@functools.lru_cache(maxsize=65536)  # a day's abstracts repeat their words
 def stem(token: str) -> str:
     for suffix in _SUFFIXES:
         if token.endswith(suffix) and len(token) - len(suffix) >= 4:

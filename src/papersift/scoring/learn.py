@@ -37,6 +37,9 @@ LEXICAL_REGULARIZATION = 1.0
 # Weights (lexical, embedding, zero-shot) while the store holds too few labelled days to
 # learn them; about what stacking learns on the labelled April days.
 DEFAULT_WEIGHTS = (2.0, 1.0, 0.5)
+# The solver stops at this gradient: 1e-4 (scikit-learn's default) took twice the time
+# for no better ranking (quality.py: learned AUC 0.9245 with it, 0.9261 with this).
+TOLERANCE = 1e-3
 CALIBRATION_DAYS = 4  # the last labelled days that weigh the signals and set the cut
 SIGNALS = ("words", "embedding", "interests")
 
@@ -259,7 +262,8 @@ def _fit(training: TrainingSet, vectorizer: object, matrix: object) -> Regressio
     from sklearn.linear_model import LogisticRegression
 
     embedding = LogisticRegression(C=EMBEDDING_REGULARIZATION, class_weight="balanced",
-                                   max_iter=3000).fit(training.vectors, training.labels)
+                                   max_iter=3000, tol=TOLERANCE).fit(training.vectors,
+                                                                     training.labels)
     lexical = LogisticRegression(C=LEXICAL_REGULARIZATION, class_weight="balanced",
-                                 max_iter=3000).fit(matrix, training.labels)
+                                 max_iter=3000, tol=TOLERANCE).fit(matrix, training.labels)
     return Regressions(vectorizer, lexical, embedding)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from papersift.sources.common import normalize_arxiv_id
-from papersift.text import clean_text
+from papersift.text import capped, clean_text, load_json
 
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 # Looking for JSON inside prose rescans from every bracket that does not close; a
@@ -24,6 +24,8 @@ _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 # stops after this many characters per character of the answer.
 _SCAN_PER_CHAR = 4
 _SCORE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*10)?\s*$")
+
+MAX_COMMENT_CHARS = 600  # a score's reason; a longer one is cut at a word
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def parse_scores(text: str, batch_ids: Collection[str]) -> dict[str, ParsedScore
         novelty = to_score(fields.get("NOVELTY"))
         if relevance is None or novelty is None:
             continue
-        comment = clean_text(str(fields.get("COMMENT") or ""))
+        comment = capped(clean_text(str(fields.get("COMMENT") or "")), MAX_COMMENT_CHARS)
         found[arxiv_id] = ParsedScore(arxiv_id, relevance, novelty, comment)
     return found
 
@@ -149,10 +151,10 @@ def _matching(text: str, start: int, opener: str, closer: str, budget: int
 def _loads(chunk: str) -> Any:
     for candidate in (chunk, _TRAILING_COMMA.sub(r"\1", chunk)):
         try:
-            return json.loads(candidate)
+            return load_json(candidate)
         except json.JSONDecodeError:
             pass
-        except RecursionError:  # an answer nested thousands deep is no answer
+        except ValueError:  # nested too deep, a non-finite number: no answer
             return None
     try:  # Python-style literals: single quotes, True/None
         pythonic = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", chunk))

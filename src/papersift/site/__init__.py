@@ -29,7 +29,8 @@ from papersift.atomic import Staging
 from papersift.health import read_status
 from papersift.render import money, spotlight_entries, summary_label, when
 from papersift.render.latex import latex_html, latex_text
-from papersift.text import script_assignment, xml_safe
+from papersift.site.catalogue import catalogue_file, catalogue_text, read_catalogue
+from papersift.text import load_json, script_assignment, xml_safe
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 class DayEntry:
     date: dt.date
     record: dict[str, Any]
+    complete: bool = True  # False: the catalogue's brief entry (no day page from it)
 
     @property
     def path(self) -> str:
@@ -117,18 +119,24 @@ class SiteBuild:
 
 
 def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = None,
-              month: str = "*") -> list[DayEntry]:
+              month: str = "*", catalogue: bool = False) -> list[DayEntry]:
     """Every day's digest record under ``OUT/json`` (of ``month``, YYYY-MM, if given;
-    and ``pending`` ones not yet written), oldest first. A damaged file is skipped with a
-    warning: one bad day must not stop every later day from being published."""
+    and ``pending`` ones not yet written), oldest first; with ``catalogue``, the days
+    whose digest is not on disk from ``json/catalogue.json`` (brief entries). A damaged
+    file is skipped with a warning: one bad day must not stop every later day from being
+    published."""
     found: dict[dt.date, DayEntry] = {}
+    if catalogue:
+        found = {day: DayEntry(day, entry, complete=False)
+                 for day, entry in read_catalogue(out_dir).items()
+                 if month == "*" or f"{day:%Y-%m}" == month}
     for path in sorted((out_dir / "json").glob(f"{month}/????-??-??.json")):
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = load_json(path.read_text(encoding="utf-8"))
             day = dt.date.fromisoformat(record["date"])
             if not isinstance(record.get("papers", {}), dict):
                 raise TypeError("'papers' is not an object")
-        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("%s: not a papersift digest (%s); left out of the site", path, exc)
             continue
         found[day] = DayEntry(day, record)
@@ -156,11 +164,11 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
             own.commit()
             return built
     site = out_dir / "site"
-    days = load_days(out_dir, pending)
+    days = load_days(out_dir, pending, catalogue=True)
     months = _months(days)
     years = _years(months)
     env = site_environment()
-    recent = days[-FEED_DAYS:]
+    recent = [d for d in days[-FEED_DAYS:] if d.complete]
     topics = sorted({p.get("topic") for d in recent for p in d.papers if p.get("topic")})
     repository = github_repository if github_repository and re.fullmatch(
         r"[\w.-]+/[\w.-]+", github_repository) else None
@@ -174,6 +182,8 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
                             for p in (index[t] - 1, index[t], index[t] + 1)
                             if 0 <= p < len(days)}):
         day = days[position]
+        if not day.complete:  # its page was written when it was published
+            continue
         writer.write(day.path, env.get_template("day.html.j2").render(
             root="../", day=day, run=day.record.get("run", {}),
             usage=day.record.get("run", {}).get("usage", {}),
@@ -204,8 +214,16 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
         root="", years=list(reversed(years)), **context))
     writer.write("index.html", env.get_template("index.html.j2").render(
         root="", latest=days[-1] if days else None, **context))
-    writer.write("search.html", env.get_template("search.html.j2").render(root="", **context))
-    writer.write("assets/search-index.js", _search_index(days))
+    writer.write("search.html", env.get_template("search.html.j2").render(
+        root="", indexes=[f"assets/search/{m.key}.js" for m in month_list], **context))
+    beside = _Writer(out_dir, staging)
+    for month in month_list:  # a month's files change only while it is published
+        index = f"assets/search/{month.key}.js"
+        if touched is None or month.key in touched_months or not (site / index).exists():
+            writer.write(index, _search_index(month.days))
+            beside.write(catalogue_file(month.key).as_posix(),
+                         catalogue_text(d.record for d in month.days))
+    writer.written += beside.written
     status = read_status(out_dir)
     writer.write("assets/status.js", script_assignment(
         "PAPERSIFT_STATUS", json.dumps(status, ensure_ascii=False) if status else "null"))
@@ -287,8 +305,8 @@ def _search_index(days: list[DayEntry]) -> str:
          "u": f"{day.path}#arxiv-{p['arxiv_id']}"}
         for day in days for p in day.papers
     ]
-    return script_assignment("PAPERSIFT_INDEX",
-                             json.dumps(entries, ensure_ascii=False, separators=(",", ":")))
+    listed = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
+    return script_assignment("PAPERSIFT_INDEX", f"(window.PAPERSIFT_INDEX || []).concat({listed})")
 
 
 def _months(days: list[DayEntry]) -> dict[str, MonthEntry]:

@@ -21,7 +21,7 @@ from papersift.models import ANNOUNCE_TYPES, Paper
 from papersift.sources.arxiv_api import announcement_day, parse_atom
 from papersift.sources.common import split_arxiv_id, split_authors
 from papersift.sources.rss import parse_rss
-from papersift.text import clean_text
+from papersift.text import clean_text, load_json
 
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 _CATEGORY_SEPARATORS = re.compile(r"[\s,;]+")
@@ -88,11 +88,11 @@ def _date_from_name(path: Path) -> dt.date | None:
 def _parse_json(data: bytes, path: Path) -> tuple[list[Paper], dict[str, dt.date]]:
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     try:
-        whole: Any = json.loads(text)
+        whole: Any = load_json(text)
     except json.JSONDecodeError:
         whole = None  # not one JSON value: read it as JSON lines
-    except RecursionError:
-        raise SourceError(f"{path}: JSON nested too deeply to be paper records") from None
+    except ValueError as exc:  # too deep, or a non-finite number
+        raise SourceError(f"{path}: not paper records: {exc}") from None
     if isinstance(whole, list):
         return _records(path, ((f"record {n}", r) for n, r in enumerate(whole, start=1)))
     if isinstance(whole, dict) and "papers" in whole:  # a papersift digest
@@ -119,12 +119,12 @@ def _json_lines(text: str, path: Path) -> Iterable[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            yield f"line {number}", json.loads(line)
+            yield f"line {number}", load_json(line)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{path}: line {number}: not valid JSON: {exc.msg} "
                               f"(column {exc.colno})") from None
-        except RecursionError:
-            raise SourceError(f"{path}: line {number}: JSON nested too deeply") from None
+        except ValueError as exc:
+            raise SourceError(f"{path}: line {number}: not paper records: {exc}") from None
 
 
 def _records(path: Path, numbered: Iterable[tuple[str, Any]]

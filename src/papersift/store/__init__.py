@@ -45,16 +45,20 @@ class CachedScore:
 class Store(LearnerTables):
     """A papersift SQLite file. Use as a context manager, or call ``close()``."""
 
-    def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None):
+    def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None,
+                 busy_timeout: float = 30.0):
+        """``busy_timeout``: how long to wait for another process's write (and, at most
+        ``OPEN_LOCK_SECONDS``, for another to finish opening it)."""
         self.path = path
         self.redact = redact or Redactor.from_environment()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{path}: cannot create the store: {exc.strerror or exc}") from None
-        with hold(open_lock_path(path), OPEN_LOCK_SECONDS, "the store while opening it"):
+        with hold(open_lock_path(path), min(OPEN_LOCK_SECONDS, busy_timeout),
+                  "the store while opening it"):
             try:
-                self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+                self.db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
             except (sqlite3.Error, OSError) as exc:
                 raise StoreError(f"{path}: cannot open the store: {exc}") from None
             try:

@@ -8,6 +8,11 @@ nothing for them, and their tokens are recorded with the run's, so the digest's 
 table counts them. A paper the LLM did not summarise (a failed request, a missing or
 unusable answer, the run's budget spent) gets the extractive summary, labelled as such:
 a summary is never invented and a paper never goes without one.
+
+Paper texts are data, as in scoring: a paper whose text addresses the model is
+summarised in a request of its own (it can change no other paper's TL;DR), an answer's
+ids must be the batch's, and a TL;DR that reads like another paper of its batch more
+than its own (swapped) is not used.
 """
 
 from __future__ import annotations
@@ -24,14 +29,15 @@ from typing import TYPE_CHECKING
 from papersift.config import LLMConfig
 from papersift.models import Paper, Selected, Summary, Usage
 from papersift.scoring.chat import Answer, AsyncChat, RequestFailed
+from papersift.scoring.encoders import tokens
 from papersift.scoring.limits import OverBudget, over_budget
 from papersift.scoring.parse import iter_json_objects
 from papersift.scoring.pricing import PriceTable
-from papersift.scoring.prompts import paper_element
+from papersift.scoring.prompts import addresses_the_model, paper_element
 from papersift.sources.common import normalize_arxiv_id
 from papersift.store import Store
 from papersift.summaries.extractive import document_frequencies, most_informative_sentence
-from papersift.text import clean_text
+from papersift.text import capped, clean_text
 
 if TYPE_CHECKING:  # the SDK takes half a second to import: only where it is used
     import openai
@@ -111,7 +117,9 @@ async def _ask_all(papers: Sequence[Paper], language: str, llm: LLMSummaries
     client = llm.client_factory()
     chat = AsyncChat(llm.config, client, llm.prices)
     system = summary_prompt(language)
-    batches = [papers[i:i + BATCH] for i in range(0, len(papers), BATCH)]
+    plain = [p for p in papers if not addresses_the_model(p)]
+    batches = [plain[i:i + BATCH] for i in range(0, len(plain), BATCH)]
+    batches += [[p] for p in papers if addresses_the_model(p)]  # each on its own
     sent = Usage()  # estimates of the requests sent so far, for the budget
 
     async def ask(batch: Sequence[Paper]) -> Answer:
@@ -143,8 +151,27 @@ async def _ask_all(papers: Sequence[Paper], language: str, llm: LLMSummaries
             raise answer
         llm.store.record_request(llm.run_id, "summary", answer.usage)
         usage.add(answer.usage)
-        found.update(parse_summaries(answer.text, {p.arxiv_id for p in batch}))
+        found.update(_checked(parse_summaries(answer.text, {p.arxiv_id for p in batch}),
+                              batch))
     return found, usage
+
+
+def _checked(summaries: dict[str, str], batch: Sequence[Paper]) -> dict[str, str]:
+    """The summaries that read like their own paper at least as much as like any other
+    of the batch (a model that swapped two TL;DRs has not summarised either)."""
+    words = {p.arxiv_id: set(tokens(f"{p.title} {p.abstract}")) for p in batch}
+    kept = {}
+    for key, summary in summaries.items():
+        said = set(tokens(summary))
+        if said and len(batch) > 1:
+            share = {other: len(said & known) / len(said) for other, known in words.items()}
+            best = max(share[other] for other in share if other != key)
+            if share[key] < best and share[key] < 0.5:
+                log.warning("summaries: the TL;DR given for %s reads like another paper "
+                            "of its request; not used", key)
+                continue
+        kept[key] = summary
+    return kept
 
 
 def _user(papers: Sequence[Paper], language: str, max_abstract_chars: int) -> str:
@@ -163,9 +190,7 @@ def parse_summaries(text: str, wanted: set[str]) -> dict[str, str]:
         key = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
         if key not in wanted or key in found or not isinstance(summary, str):
             continue
-        summary = clean_text(summary)
-        if len(summary) > MAX_SUMMARY_CHARS:
-            summary = summary[:MAX_SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
+        summary = capped(clean_text(summary), MAX_SUMMARY_CHARS)
         if summary:
             found[key] = summary
     return found

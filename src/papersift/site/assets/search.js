@@ -1,4 +1,5 @@
-// Search over the archive's index (search-index.js sets window.PAPERSIFT_INDEX).
+// Search over the archive's index (each month's assets/search/YYYY-MM.js adds to
+// window.PAPERSIFT_INDEX).
 // Runs from any static host and from file://: no fetch(), no server.
 (function () {
   "use strict";
