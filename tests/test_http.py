@@ -153,7 +153,7 @@ def test_secret_headers_never_follow_a_redirect_to_another_origin():
         with HttpClient(5, headers=secret) as client:
             assert request(client, "GET", home.url_for("/moved")).status_code == 200
             assert request(client, "GET", home.url_for("/moved-here")).status_code == 200
-            with pytest.raises(HTTPFailure, match="redirect to http://127.0.0.1.*not delivered"):
+            with pytest.raises(HTTPFailure, match=r"redirect to http://127.*not delivered"):
                 request(client, "POST", home.url_for("/moved"), json={"digest": 1})
         landing, same = seen
         assert not {k.lower() for k in secret} & {k.lower() for k in landing}

@@ -329,3 +329,40 @@ def test_a_server_without_login_is_one_attempt_not_four(tmp_path):
     assert result.returncode == 4
     assert "after 4 attempts" not in result.stderr
     assert Count.connections == 1
+
+
+def test_email_templates_and_clear_text_logins_are_checked_when_the_config_loads(tmp_path):
+    from papersift.config import load_config
+    from papersift.errors import ConfigError
+
+    base = ('[notify.email]\nhost = "smtp.example.org"\nsender = "me@example.org"\n'
+            'to = ["ada@example.org"]\n')
+    for subject in ("{nope}", "{count.__class__}", "{date!r}", "{0}", "{"):
+        config = project(tmp_path, base + f"subject = {json.dumps(subject)}")
+        with pytest.raises(ConfigError, match=r"notify\.email\.subject.*only \{count\} and"):
+            load_config(config)
+    config = project(tmp_path, base + 'subject = "{count} new ({{weekly}}) {date}"')
+    assert load_config(config).notify.email.subject.startswith("{count}")
+    config = project(tmp_path, base + 'security = "none"\nusername = "me"')
+    with pytest.raises(ConfigError, match=r"in clear.*plaintext_login = true"):
+        load_config(config)
+    config = project(tmp_path, base + 'security = "none"\nusername = "me"\n'
+                                      'plaintext_login = true')
+    assert load_config(config).notify.email.plaintext_login
+
+
+def test_a_webhook_that_redirects_did_not_get_the_digest(tmp_path, webhook):
+    from conftest import own_server
+
+    stored_digest(tmp_path, real_papers()[:2])
+    with own_server() as elsewhere:
+        elsewhere.expect_request("/catch").respond_with_data("ok")
+        webhook.server.expect_request("/moved", method="POST").respond_with_data(
+            "", status=302, headers={"Location": elsewhere.url_for("/catch")})
+        project(tmp_path, f'[notify.webhook]\nurl = "{webhook.url.replace("/hook", "/moved")}"'
+                          '\nheaders = { "X-Hook-Token" = "${HOOK_SECRET}" }')
+        result = papersift("notify", "--date", "2026-04-14", cwd=tmp_path,
+                           env_extra={"HOOK_SECRET": HOOK_TOKEN})
+        assert result.returncode == 4, result.stdout + result.stderr
+        assert "redirect" in result.stderr and "not delivered" in result.stderr
+        assert not elsewhere.log  # neither the digest nor the secret header went there

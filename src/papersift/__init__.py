@@ -7,4 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+CONFIG_FILENAME = "papersift.toml"  # here, so the CLI names it without loading pydantic
+
+__all__ = ["CONFIG_FILENAME", "__version__"]

@@ -25,10 +25,10 @@ from pydantic import (
     model_validator,
 )
 
+from papersift import CONFIG_FILENAME as CONFIG_FILENAME  # named here too
 from papersift.errors import ConfigError
 from papersift.models import ANNOUNCE_TYPES, AnnounceType
 
-CONFIG_FILENAME = "papersift.toml"
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from papersift import __version__
+from papersift import CONFIG_FILENAME, __version__
 from papersift.cli import deploy, reader
 from papersift.cli.options import ConfigOption, OutOption, QuietOption, VerboseOption, load
 from papersift.cli.output import (
@@ -25,10 +25,8 @@ from papersift.cli.output import (
     report_unscored,
     setup_logging,
 )
-from papersift.config import CONFIG_FILENAME, Secrets, load_config
 from papersift.deploy import GITIGNORE_LINES, WORKFLOW_PATH, github_workflow
 from papersift.redact import Redactor
-from papersift.render import money
 
 app = typer.Typer(
     add_completion=False,
@@ -112,6 +110,7 @@ def run_command(
     quiet: QuietOption = False,
 ) -> None:
     """Build one day's digest, write it (Markdown, JSON, site) and send the pushes."""
+    from papersift.config import Secrets
     from papersift.morning import run_morning
 
     secrets = Secrets.from_env()
@@ -151,6 +150,7 @@ def notify(
     quiet: QuietOption = False,
 ) -> None:
     """Send a day's stored digest (again) to every configured channel ([notify])."""
+    from papersift.config import Secrets
     from papersift.morning import send_morning
     from papersift.notify import channels, send_all, site_address
     from papersift.notify.push import digest_push
@@ -195,6 +195,7 @@ def site_build(
     out_dir: OutOption = None,
 ) -> None:
     """Rebuild the whole site in OUT/site from the JSON digests."""
+    from papersift.config import load_config
     from papersift.site import build_site
 
     with exit_on_error():
@@ -213,8 +214,10 @@ def monthly(
     quiet: QuietOption = False,
 ) -> None:
     """Write the month's overview of selected papers by topic (LLM-written when one is set)."""
+    from papersift.config import Secrets
     from papersift.monthly import overview_of, summarise, write_overview
     from papersift.pipeline import chosen_scorer
+    from papersift.render import money
     from papersift.scoring.pricing import PriceTable
     from papersift.store import Store
 
@@ -248,6 +251,7 @@ def demo(
     quiet: QuietOption = False,
 ) -> None:
     """Build digests of bundled real arXiv days offline, with the local scorer."""
+    from papersift.config import Secrets
     from papersift.demo import run_demo
 
     setup_logging(verbose, quiet, Secrets(None, None, None))

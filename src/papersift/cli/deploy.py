@@ -9,11 +9,10 @@ from typing import Annotated
 
 import typer
 
+from papersift import CONFIG_FILENAME
 from papersift.cli.options import ConfigOption, OutOption
 from papersift.cli.output import exit_on_error, fail, out
-from papersift.config import CONFIG_FILENAME, load_config
 from papersift.deploy.branch import DataBranch, DataBranchError, report_to_workflow
-from papersift.health import export_morning, note_failed_steps, read_status
 from papersift.redact import Redactor
 
 data_app = typer.Typer(help="The data branch that keeps the store and archive of an "
@@ -68,8 +67,15 @@ def status(
                          "(what `notify --morning` needs in a later job).")] = None,
 ) -> None:
     """Show (and amend) how the latest morning went: OUT/status.json."""
+    from papersift.health import export_morning, note_failed_steps, read_status
+
     with exit_on_error():
-        folder = out_dir if out_dir is not None else load_config(config).out_dir
+        if out_dir is None:
+            from papersift.config import load_config
+
+            folder = load_config(config).out_dir
+        else:
+            folder = out_dir
         if failed:
             note_failed_steps(folder, failed, site=(folder / "site").is_dir())
         if export is not None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from papersift.config import Config, load_config
+if TYPE_CHECKING:
+    from papersift.config import Config
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
@@ -20,6 +21,8 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors o
 
 def load(config: Path, out_dir: Path | None) -> Config:
     """The configuration file, with ``--out`` applied."""
+    from papersift.config import load_config
+
     cfg = load_config(config)
     return cfg if out_dir is None else cfg.with_out_dir(out_dir)
 

@@ -28,13 +28,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from papersift.config import Secrets
 from papersift.errors import PapersiftError
-from papersift.notify.push import PushResult
 from papersift.redact import Redactor
-from papersift.render import money
 
-if TYPE_CHECKING:  # the pipeline is imported by the commands that run it
+if TYPE_CHECKING:  # imported by the commands that use them (the CLI starts fast)
+    from papersift.config import Secrets
+    from papersift.notify.push import PushResult
     from papersift.pipeline import RunResult
 
 err = Console(stderr=True, soft_wrap=True)
@@ -168,6 +167,8 @@ class RichProgress:
 
 def print_summary(result: RunResult) -> None:
     """The one-screen summary of a run: papers, what was left out, spend, files written."""
+    from papersift.render import money
+
     digest = result.digest
     usage = result.run_usage
     table = Table(title=f"papersift digest for {digest.day}", show_header=False,

@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from papersift import CONFIG_FILENAME
 from papersift.cli.options import ConfigOption, OutOption, VerboseOption, load
 from papersift.cli.output import (
     EXIT_INTERRUPTED,
@@ -20,12 +21,9 @@ from papersift.cli.output import (
     say,
     setup_logging,
 )
-from papersift.config import CONFIG_FILENAME, Config, Secrets, load_config
-from papersift.deploy.issues import GitHubIssues
-from papersift.feedback import Verdict, read_feedback_file
-from papersift.feedback import record as record_verdicts
-from papersift.sources.common import normalize_arxiv_id
-from papersift.store import Store
+
+if TYPE_CHECKING:  # the commands import what they use: the CLI starts fast
+    from papersift.config import Config
 
 
 def feedback(
@@ -43,6 +41,11 @@ def feedback(
     out_dir: OutOption = None,
 ) -> None:
     """Tell papersift whether papers were worth reading; the local scorer learns from it."""
+    from papersift.feedback import Verdict, read_feedback_file
+    from papersift.feedback import record as record_verdicts
+    from papersift.sources.common import normalize_arxiv_id
+    from papersift.store import Store
+
     sources = sum([bool(arxiv_ids), import_file is not None, from_github])
     if sources > 1:
         fail("give papers, --import FILE or --from-github, one of them", 2)
@@ -85,6 +88,10 @@ def feedback(
 
 def _from_github(cfg: Config) -> None:
     """The site's feedback issues into the store; each imported issue is closed."""
+    from papersift.deploy.issues import GitHubIssues
+    from papersift.feedback import record as record_verdicts
+    from papersift.store import Store
+
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     token = os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN")
     if not repository or not token:
@@ -115,8 +122,10 @@ def import_command(
                                           "archived digests (out/json).")] = True,
 ) -> None:
     """Move from the reference system: its settings, topics, authors and archive."""
+    from papersift.config import load_config
     from papersift.importer import read_reference, write_imported
     from papersift.importer.archive import import_archive
+    from papersift.store import Store
 
     with exit_on_error():
         imported = read_reference(path)
@@ -166,6 +175,7 @@ def serve(
     verbose: VerboseOption = False,
 ) -> None:
     """Serve the archive site on 127.0.0.1; its Like / Dislike buttons write into the store."""
+    from papersift.config import Secrets
     from papersift.serve import make_server
     from papersift.site import build_site
 
