@@ -125,3 +125,17 @@ def test_a_failed_import_leaves_nothing_behind(tmp_path):
     assert sorted(os.listdir(target)) == ["out"]
     result = run_import(source, tmp_path / "retry")
     assert result.exit_code == 0, result.output
+
+
+def test_a_hard_link_to_a_file_elsewhere_is_not_read(tmp_path):
+    source, target, home = tmp_path / "ref", tmp_path / "mine", tmp_path / "home"
+    reference_folder(source)
+    home.mkdir()
+    (home / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY----- abc\n")
+    topics = source / "prompts" / "paper_topics.txt"
+    topics.unlink()
+    os.link(home / "id_rsa", topics)
+    result = run_import(source, target)
+    assert result.exit_code == 2 and "hard link" in result.output, result.output
+    assert not target.exists() or "PRIVATE KEY" not in "".join(
+        p.read_text() for p in target.rglob("*") if p.is_file())

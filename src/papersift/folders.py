@@ -13,8 +13,9 @@ import stat
 from pathlib import Path
 
 
-def why_not_readable(root: Path, path: Path) -> str | None:
-    """Why ``path`` is not a regular file inside ``root`` (``None``: it is one)."""
+def why_not_readable(root: Path, path: Path, *, hard_links: bool = True) -> str | None:
+    """Why ``path`` is not a regular file inside ``root`` (``None``: it is one); with
+    ``hard_links=False`` a file that is also elsewhere (a hard link) is not one either."""
     try:
         relative = path.relative_to(root)
     except ValueError:
@@ -32,10 +33,13 @@ def why_not_readable(root: Path, path: Path) -> str | None:
             return "a symbolic link (papersift follows none out of a folder it reads)"
     if not stat.S_ISREG(mode):
         return "not a regular file"
+    if not hard_links and os.lstat(current).st_nlink > 1:
+        return "a hard link to a file that is also elsewhere"
     return None
 
 
-def files_under(root: Path, suffix: str, skipped: list[str]) -> list[Path]:
+def files_under(root: Path, suffix: str, skipped: list[str], *,
+                hard_links: bool = True) -> list[Path]:
     """The regular files under ``root`` whose name ends in ``suffix`` (sorted), never
     through a symbolic link; each link passed over is added to ``skipped`` ("path: why")."""
     found: list[Path] = []
@@ -47,7 +51,7 @@ def files_under(root: Path, suffix: str, skipped: list[str]) -> list[Path]:
         for name in sorted(files):
             if not name.endswith(suffix):
                 continue
-            why = why_not_readable(root, base / name)
+            why = why_not_readable(root, base / name, hard_links=hard_links)
             if why is None:
                 found.append(base / name)
             else:

@@ -67,7 +67,7 @@ def find_file(root: Path, name: str, skipped: list[str] | None = None) -> Path |
         path = folder / name
         if not os.path.lexists(path):
             continue
-        why = why_not_readable(root, path)
+        why = why_not_readable(root, path, hard_links=False)
         if why is None:
             return path
         if skipped is not None:

@@ -100,7 +100,7 @@ def _read_days(root: Path, skipped: list[str]) -> list[_Day]:
     if folder is not None and (why := why_not_readable(root, folder)) not in (None, _NOT_FILE):
         skipped.append(f"{folder}: {why}; its archive was not read")
         folder = None
-    for path in files_under(folder, ".json", skipped) if folder else []:
+    for path in files_under(folder, ".json", skipped, hard_links=False) if folder else []:
         match = _DAY_FILE.search(path.name)
         if match is None:
             skipped.append(f"{path.name}: not a daily digest")
