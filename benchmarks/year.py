@@ -23,7 +23,8 @@ file source), prefilter, learning, scoring, selection, rendering, the site, comp
 
 The last line is JSON: largest_pushed_file_mb, branch_pack_mb (after ``git gc``),
 cpu_ratio_day250_day10 (CPU of morning N / morning 10, N the last; mornings 8-12 and the
-last five averaged), peak_rss_mb (the largest process of any morning), mornings_published,
+last five averaged), peak_rss_mb (the largest process of any morning's jobs, sampled
+from /proc; the remote's gc is GitHub's, not counted), mornings_published,
 store_mb (hot store and archive shards on the branch), restore_ratio (the restore step's
 wall time, last mornings / mornings 8-12).
 """
@@ -34,6 +35,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import resource
 import shutil
@@ -79,6 +81,7 @@ def main() -> None:
     origin = make_origin(root, feed, url, args)
     workflow = load_workflow(checkout(origin, root / "look"))
     embeddings = EmbeddingCache(root / "embeddings.npz", papers)
+    memory = PeakMemory(root / "runner-")
     days = weekdays(dt.date.fromisoformat(args.start), args.days)
     rows, picks = [], set()
     counters: dict[str, int] = {}
@@ -107,7 +110,7 @@ def main() -> None:
             row = {"morning": number, "day": day.isoformat(), "wall_s": wall,
                    "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime +
                                                                  before.ru_stime),
-                   "peak_rss_mb": after.ru_maxrss / 1024,
+                   "peak_rss_mb": memory.take(),
                    "restore_s": timed_step(actions, "restore"),
                    "run_s": timed_step(actions, "run"), "save_s": timed_step(actions, "save"),
                    "published": digest.steps.get("run", {}).get("code") == "0"}
@@ -319,6 +322,35 @@ class GitHub:
 
 
 # -- measuring --------------------------------------------------------------------------
+
+class PeakMemory:
+    """The largest resident size (VmHWM) of any process working in the runners' folders
+    (the morning's papersift and git), sampled from /proc five times a second: a
+    morning's jobs, not the remote's upkeep (its ``git gc``, GitHub's work)."""
+
+    def __init__(self, prefix: Path) -> None:
+        self.prefix, self.peak_kb = str(prefix), 0
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def take(self) -> float:
+        """The peak since the last call, in MB."""
+        peak, self.peak_kb = self.peak_kb, 0
+        return peak / 1024
+
+    def _sample(self) -> None:
+        while True:
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    if not os.readlink(f"/proc/{pid}/cwd").startswith(self.prefix):
+                        continue
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                found = re.search(r"^VmHWM:\s+(\d+)", status, re.MULTILINE)
+                if found:
+                    self.peak_kb = max(self.peak_kb, int(found.group(1)))
+            time.sleep(0.2)
+
 
 def timed_step(actions: Actions, step: str) -> float:
     """The wall time of a step, from the runner's log (bash's own ``time``)."""

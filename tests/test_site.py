@@ -217,3 +217,16 @@ def test_days_whose_json_is_not_checked_out_stay_in_the_site(tmp_path):
     assert links_of(site / "2026-04" / "2026-04-16.html")["Next Day 2026-04-17 →"]
     feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert not feed.bozo and len(feed.entries) == 5  # the days whose JSON is at hand
+
+
+def test_feeds_hold_the_newest_two_weeks_not_the_whole_month(tmp_path):
+    """A feed reader fetches the whole feed each time: it holds the newest ten digests
+    (two weeks of weekdays); older papers are in the archive."""
+    papers = real_papers()
+    days = [dt.date(2026, 4, 1) + dt.timedelta(days=i) for i in range(14)]
+    for number, day in enumerate(days):
+        publish(digest_for(day, papers[number:number + 1]), tmp_path, ["json", "site"])
+    feed = feedparser.parse((tmp_path / "site" / "feed.xml").read_bytes())
+    assert not feed.bozo
+    assert [e.link for e in feed.entries] == [
+        f"https://arxiv.org/abs/{p.arxiv_id}" for p in reversed(papers[4:14])]

@@ -47,7 +47,7 @@ KEEP_MORNINGS = 30
 MAX_FILE_BYTES = 50 * 2**20
 ARCHIVE = "archive"  # write-once shards: never restored, only added to
 # Checked out: everything but the archive, the site's day pages and the older days'
-# Markdown and JSON. The site's feeds read the last FEED_DAYS (30) days' JSON.
+# Markdown and JSON (a month of digests; the feeds read the newest ten days' JSON).
 RECENT_DAYS = 31
 SPARSE = ("/*", f"!/{ARCHIVE}/", "!/json/*/????-??-??.json", "!/md/*/????-??-??.md",
           "!/site/*/????-??-??.html")

@@ -34,7 +34,7 @@ from papersift.text import load_json, script_assignment, xml_safe
 
 log = logging.getLogger(__name__)
 
-FEED_DAYS = 30
+FEED_DAYS = 10  # two weeks of weekdays: a reader fetches the whole feed each time
 BEST_OF_MONTH = 12
 ATOM = "http://www.w3.org/2005/Atom"
 
