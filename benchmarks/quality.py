@@ -288,6 +288,8 @@ def main() -> None:
         "auc_learned_int8": round(means["learned_int8"]["auc"], 4),
         "auc_learned_sampled": round(means["learned_sampled"]["auc"], 4),
         "sample_unwanted_share": args.sample_unwanted,
+        "recall_k_zero_shot": round(means["zero_both"]["recall_k"], 4),
+        "recall_k_learned": round(means["learned"]["recall_k"], 4),
         "recall_2k_learned": round(means["learned"]["recall_2k"], 4),
         "prefilter_share_95": round(means["learned"]["share_95"], 4),
         "auc_peer_arxiv_sanity": round(means["peer"]["auc"], 4),

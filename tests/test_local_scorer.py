@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -310,3 +311,43 @@ def test_a_corrupt_model_file_falls_back_to_tfidf_with_the_reason(tmp_path):
     messages = " ".join(r.getMessage() for r in records)
     assert f"{folder / 'model.onnx'}: cannot load the embedding model" in messages
     assert "scoring with TF-IDF instead" in messages
+
+
+def restated(paper, new_id: str):
+    """The same work announced again under another id, lightly reworded."""
+    return dataclasses.replace(paper, arxiv_id=new_id, title=paper.title + " (extended)")
+
+
+def test_two_papers_on_the_readers_topic_the_same_morning_do_not_knock_each_other_out(
+        tmp_path, encoder):
+    kv = next(p for p in papers() if "Rethinking KV Cache Eviction" in p.title)
+    day = [*papers(), restated(kv, "2604.99999")]
+    with Store(tmp_path / "store.sqlite") as store:
+        scorer = LocalScorer(parse_interests(INTERESTS), encoder, store, LocalSettings(),
+                             day=DAY)
+        scores = by_id(scorer.score([Candidate(p) for p in day]))
+    assert {kv.arxiv_id, "2604.99999"} <= selected(scores)
+
+
+def test_only_a_restatement_of_a_recent_paper_loses_novelty(tmp_path, encoder):
+    """With earlier days in the store, novelty is how far a paper is from them: a paper
+    announced again under a new id scores low, unless the interests name it squarely."""
+    earlier = papers()
+    off_topic = next(p for p in earlier if p.arxiv_id == OFF_TOPIC_DAY[0])
+    kv = next(p for p in earlier if "Rethinking KV Cache Eviction" in p.title)
+    with Store(tmp_path / "store.sqlite") as store:
+        store.save_day(DAY, earlier)
+        LocalScorer(parse_interests(INTERESTS), encoder, store, LocalSettings(),
+                    day=DAY).score([Candidate(p) for p in earlier])
+        later = DAY + dt.timedelta(days=1)
+        fresh = [p for p in earlier if p.arxiv_id not in (kv.arxiv_id, off_topic.arxiv_id)]
+        repeats = [restated(off_topic, "2605.00001"), restated(kv, "2605.00002")]
+        day = [dataclasses.replace(p, arxiv_id="2605.1" + p.arxiv_id[-4:])
+               for p in fresh[:60]] + repeats
+        # The new day's papers are new texts: borrow other days' abstracts for them.
+        store.save_day(later, day)
+        scores = by_id(LocalScorer(parse_interests(INTERESTS), encoder, store,
+                                   LocalSettings(), day=later).score(
+            [Candidate(p) for p in day]))
+    assert scores["2605.00001"].novelty <= 3
+    assert scores["2605.00002"].novelty >= 7 and scores["2605.00002"].relevance >= 8

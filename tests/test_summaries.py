@@ -182,3 +182,31 @@ def test_a_tldr_answered_under_another_papers_id_is_not_published(tmp_path, llm)
         assert written[paper.arxiv_id].extractive, paper.arxiv_id
         others = [p.title for p in papers if p is not paper]
         assert not any(title in written[paper.arxiv_id].text for title in others)
+
+
+@pytest.mark.parametrize(("abstract", "common", "expected"), [
+    ("Cross-modal matching (CMM) aligns images and text. However, existing CMM methods are "
+     "hindered by quadratic cost in the number of candidates and by noisy pairs. In this "
+     "paper, we remove this restriction. We propose LinMatch, a linear-time estimator "
+     "that replaces pairwise attention with kernels and keeps the accuracy. "
+     "Experiments on five benchmarks confirm it.",
+     "linmatch linear-time estimator replaces pairwise attention kernels keeps accuracy",
+     "We propose LinMatch, a linear-time estimator that replaces pairwise attention "
+     "with kernels and keeps the accuracy."),
+    ("Sparse autoencoders recover interpretable features from transformer activations. "
+     "However, their dictionaries drift between training runs with different seeds. "
+     "To address this, we align dictionaries across seeds with optimal transport. "
+     "These aligned dictionaries agree on 93% of the features.",
+     "sparse autoencoders recover interpretable features transformer activations",
+     "Sparse autoencoders recover interpretable features from transformer activations."),
+])
+def test_the_extract_states_the_contribution_and_stands_on_its_own(abstract, common,
+                                                                   expected):
+    """The day's other papers share ``common`` words: rarity alone would pick the
+    background sentence or one that needs the sentence before it."""
+    from collections import Counter
+
+    from papersift.summaries.extractive import most_informative_sentence
+
+    frequencies = Counter({word: 900 for word in common.split()})
+    assert most_informative_sentence(abstract, frequencies, 1000) == expected

@@ -45,7 +45,7 @@ from papersift.scoring import Scorer
 from papersift.scoring.chat import check_endpoint
 from papersift.scoring.encoders import PACKAGED_MODEL
 from papersift.scoring.hybrid import HybridScorer
-from papersift.scoring.interests import parse_interests
+from papersift.scoring.interests import parse_interests, usable
 from papersift.scoring.llm import LLMScorer, make_async_client
 from papersift.scoring.local import LocalScorer, LocalSettings, make_encoder
 from papersift.scoring.pricing import PriceTable
@@ -91,7 +91,7 @@ def run(
     redact = Redactor.from_environment(secrets.values())
     today = today or latest_possible_day()
     prompts = PromptSet.from_config(config)  # a bad interests file fails before any fetch
-    preflight(config, secrets, day, today)
+    preflight(config, secrets, day, today, prompts)
     with run_lock(config.store_path, config.output.lock_timeout_seconds):
         # Fetching first: a source that fails (offline, a bad file) fails in seconds,
         # and a day without announcements never loads a model.
@@ -115,9 +115,16 @@ def run(
                 raise
 
 
-def preflight(config: Config, secrets: Secrets, day: dt.date | None, today: dt.date) -> None:
+def preflight(config: Config, secrets: Secrets, day: dt.date | None, today: dt.date,
+              prompts: PromptSet) -> None:
     """Every check that needs no network, before a model loads or anything is fetched."""
     check_day(day, today)
+    if chosen_scorer(config, secrets) in ("local", "hybrid") and not usable(
+            parse_interests(prompts.interests)):
+        raise ConfigError(
+            f"{config.resolve(config.prompts.interests)}: nothing to look for in it; write "
+            "what you want to read as sentences (\"I work on …; I skip …\"), bullets or "
+            "numbered topics (`papersift init` writes an example)")
     if config.arxiv.source == "file" and config.arxiv.file is not None:
         path = config.resolve(config.arxiv.file)
         if not path.is_file():

@@ -13,6 +13,12 @@ Understood layout (Markdown, loosely):
     - medical imaging, ...
 
 Lines under a topic that are neither keep nor filter describe the topic (they count as keep).
+
+Any other words (``free_form``): prose, bullets, headings. Each sentence or bullet is a
+statement; one that says what the reader does not want ("I skip…", "not interested
+in…", or under a heading or lead line like "What I skip:") is a filter, the rest say
+what they want. A heading starts a topic, as does a statement of the shape "name: item,
+item"; the lead-ins of prose ("I work on", "my main interest is") are not phrases.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ _AND_OTHER = re.compile(r",?\s*\b(?:and|or) (?:other|similar)\b[^,;.]*", re.I)
 # Heads of a list ("work on X", "applications in X, Y"): the list items are the phrases.
 _LIST_HEAD = re.compile(r"^(?:(?:papers?|work|methods?|studies)\s+(?:that|which|where|on|about)"
                         r"\s+|(?:downstream\s+|domain\s+)?applications?\s+(?:in|to|of)\s+)", re.I)
-_LEADING = re.compile(r"^(?:(?:and|or|etc\.?|other|also)\s+)+", re.I)
+_LEADING = re.compile(r"^(?:(?:and|or|etc\.?|other|also)\s+)+(?:(?:in|on|about)\s+)?", re.I)
 _MAX_PHRASE_WORDS = 8  # longer pieces are prose, not phrases
 
 
@@ -50,14 +56,15 @@ class Topic:
     name: str
     keep: list[str] = field(default_factory=list)
     filter: list[str] = field(default_factory=list)
+    named: bool = True  # False: a name papersift gave it ("Your interests"), not a phrase
 
     @property
     def keep_text(self) -> str:
-        return " ".join([self.name, *self.keep])
+        return " ".join([self.name, *self.keep] if self.named else self.keep)
 
     def keep_phrases(self) -> list[str]:
         """The topic broken into short phrases: one embedding each finds specific hits."""
-        return phrases([self.name, *self.keep])
+        return phrases([self.name, *self.keep] if self.named else self.keep)
 
     def filter_phrases(self) -> list[str]:
         return phrases(self.filter)
@@ -79,7 +86,10 @@ class Interests:
 
 
 def parse_interests(text: str) -> Interests:
-    """Parse an interests file; a file without numbered topics becomes one topic."""
+    """Parse an interests file: the numbered layout (``_items``), or any other words
+    (``free_form``: prose, bullets, headings)."""
+    if not any(_TOPIC.match(line) for line in text.splitlines()):
+        return free_form(text)
     items = _items(text)
     topics: list[Topic] = []
     interests = Interests(topics=topics)
@@ -169,3 +179,134 @@ def _tidy(part: str) -> str:
 
 def _clean(text: str) -> str:
     return " ".join(text.replace("**", "").split()).strip()
+
+
+# -- any other words ---------------------------------------------------------------
+
+_FREE_HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
+_FREE_BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])\s+(.*)$")
+# What a reader writes when they mean "not this"; at the start of a statement, or as its
+# verb ("Papers on X do not interest me").
+_NEGATIVE = re.compile(
+    r"\b(?:not (?:interested|relevant|into|for me|wanted)|uninterested|no interest"
+    r"|(?:do not|don't|never) (?:want|care|need|read|follow|like)|not (?:want|care)"
+    r"|do(?: not|n't) interest|(?:i |we )?(?:skip|avoid|ignore|exclude|excluding)"
+    r"|leave (?:out|aside)|filter(?:ed)? out|rather not|less interested|irrelevant"
+    r"|not relevant|without interest|uninteresting)\b", re.I)
+# The words before what is (not) wanted: "I skip papers that", "I am not interested in".
+_NEGATIVE_LEAD = re.compile(
+    r"^.*?" + _NEGATIVE.pattern.replace(r"\b(?:", r"\b(?:", 1) +
+    r"(?:\s+(?:in|about|on|with|by|to|of|me))?(?:\s*:)?"
+    r"(?:\s+(?:any|papers?|work|anything|studies|articles)(?:\s+(?:that|which|on|about|"
+    r"in|where|with))?)?\s*", re.I)
+_POSITIVE_LEAD = re.compile(
+    r"^(?:(?:and|also|finally|mostly|mainly|especially|in particular|above all|lately|"
+    r"first|second|third|then|besides|beyond that|next),?\s+)*"
+    r"(?:(?:i|we)(?:'m| am| are)?\s+(?:also\s+|mostly\s+|mainly\s+|especially\s+)?"
+    r"(?:work(?:ing)?|research(?:ing)?|stud(?:y|ying)|focus(?:ing)?|follow(?:ing)?|"
+    r"read(?:ing)?|care|want(?: to read)?|like(?: to read)?|track(?:ing)?|look(?:ing)? for|"
+    r"interested|enjoy|keep up with)\s*(?:on|about|in|with|for)?\s+"
+    r"|(?:my|our)\s+(?:\w+\s+)?(?:interests?|focus|area|topics?|work|research)\s+"
+    r"(?:is|are|include|includes|lies|lie)\s+(?:in\s+|on\s+)?"
+    r"|(?:i|we)\s+(?:want|like|read)\s+)", re.I)
+_POSITIVE_TAIL = re.compile(
+    r"(?:\s+(?:is|are)\s+(?:also\s+)?(?:another|my|our|a)\s+(?:\w+\s+)?"
+    r"(?:focus|interest|area|topic)s?|,?\s+(?:too|as well|also))\s*$", re.I)
+# Headings that announce the file, not a topic.
+_GENERIC = re.compile(r"^(?:what i (?:want to )?read|(?:my )?(?:research )?interests?|"
+                      r"topics?|about( me)?|overview|reading list|papers?)\W*$", re.I)
+_OBJECT_LEAD = re.compile(r"^(?:(?:any|most|the)\s+)?(?:papers?|work|studies|articles)\s+"
+                          r"(?:on|about|in|that|which|with)\s+", re.I)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_NAMED = re.compile(r"^([^:]{3,80}?):\s+(\S.*)$")
+_MAX_NAME_WORDS = 8
+
+
+def free_form(text: str) -> Interests:
+    """Interests from prose, bullets or headings (any layout but numbered topics)."""
+    topics: list[Topic] = []
+    interests = Interests(topics=topics)
+    general = Topic(name="Your interests", named=False)
+    heading: Topic | None = None
+    negative_section = keywords = False
+    for kind, body in _blocks(text):
+        if kind == "heading":
+            heading, keywords = None, bool(_KEYWORD_HINT.search(body))
+            negative_section = bool(_NEGATIVE.search(body))
+            if not (keywords or negative_section or _GENERIC.match(body)):
+                heading = Topic(name=body)
+                topics.append(heading)
+            continue
+        statements = [body] if kind == "bullet" else _SENTENCE.split(body)
+        for statement in statements:
+            statement = statement.strip().rstrip(".")
+            if statement.endswith(":"):  # a lead line: "What I skip:", "I follow:"
+                negative_section = bool(_NEGATIVE.search(statement))
+                continue
+            cue = _NEGATIVE.search(statement)
+            negative = negative_section or bool(cue)
+            what = (_negated(statement, cue) if cue
+                    else _POSITIVE_LEAD.sub("", statement, count=1))
+            what = _POSITIVE_TAIL.sub("", what).strip(" .:;")
+            if not what:
+                continue
+            if keywords:
+                (interests.negative_keywords if negative else interests.keywords).extend(
+                    phrases([what]))
+            elif negative:
+                (heading.filter if heading else interests.avoid).append(what)
+            elif heading is not None:
+                heading.keep.append(what)
+            elif named := _topic_named(what):
+                topics.append(named)
+            else:
+                general.keep.append(what)
+    if general.keep:
+        topics.insert(0, general) if not topics else topics.append(general)
+    interests.topics[:] = [t for t in topics if t.keep or t.name != general.name]
+    return interests
+
+
+def usable(interests: Interests) -> bool:
+    """Whether the interests name anything to look for."""
+    return any(t.keep_phrases() for t in interests.topics) or bool(interests.keywords)
+
+
+def _negated(statement: str, cue: re.Match[str]) -> str:
+    """What a negative statement rules out: the words after its cue ("I skip X"), or
+    before it when nothing follows ("Papers on X do not interest me")."""
+    after = _NEGATIVE_LEAD.sub("", statement, count=1)
+    if re.search(r"\w{3,}", re.sub(r"\b(?:me|us|at all|much|really)\b", "", after)):
+        return after
+    return _OBJECT_LEAD.sub("", statement[:cue.start()]).strip(" ,;:")
+
+
+def _topic_named(statement: str) -> Topic | None:
+    """"World models and RL: model-based RL, planning agents" names a topic."""
+    found = _NAMED.match(statement)
+    if not found or len(found.group(1).split()) > _MAX_NAME_WORDS:
+        return None
+    name = _POSITIVE_TAIL.sub("", _POSITIVE_LEAD.sub("", found.group(1), count=1)).strip()
+    return Topic(name=name[:1].upper() + name[1:], keep=[found.group(2)]) if name else None
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    """("heading" | "bullet" | "prose", text): wrapped lines joined."""
+    blocks: list[list[str]] = []
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip():
+            if blocks and blocks[-1][0] == "prose":
+                blocks.append(["break", ""])
+            continue
+        if heading := _FREE_HEADING.match(line):
+            blocks.append(["heading", heading.group(1).strip("*_ ")])
+        elif bullet := _FREE_BULLET.match(line):
+            blocks.append(["bullet", bullet.group(2).strip()])
+        elif blocks and blocks[-1][0] in ("bullet", "prose") and (
+                raw[:1].isspace() or blocks[-1][0] == "prose"):
+            blocks[-1][1] += " " + line.strip()  # a wrapped line
+        else:
+            blocks.append(["prose", line.strip()])
+    return [(kind, " ".join(body.replace("**", "").split())) for kind, body in blocks
+            if kind != "break" and body.strip()]

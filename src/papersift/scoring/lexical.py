@@ -25,19 +25,23 @@ from papersift.scoring.interests import Interests, phrases
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 _BREAK = re.compile(r"[.,;:!?()\[\]]")
+_CONJUNCTION = re.compile(r"\s+(?:and|or|and/or)\s+|\s*/\s*", re.I)
 TOP_PHRASES = 3  # phrase matches summed per topic
 # Less than this share of a phrase's weight is a passing word ("neural networks" of "how
 # neural networks form features"), not a match. Tried 0, 1/3, 1/2, 2/3: 1/3 was the best
 # over the 11 labelled days and better than none in both halves of them.
 LEAST_MATCH = 0.34
+ABBREVIATION_CHARS = 8  # "RL", "MoE", "LoRA", "GRPO": two capitals or more, this short
 EVIDENCE_SHARE = 0.05  # a word of a longer phrase is evidence if this few papers use it
 
 
 def words(text: str) -> list[tuple[str, str]]:
     """(stem, words as written) for each content word of ``text`` and each adjacent pair
-    of them (a pair as the text has it: "mixture of experts" for mixture + expert)."""
+    of them (a pair as the text has it: "mixture of experts" for mixture + expert).
+    An abbreviation ("RL", "MoE", "LLMs") is its own key, as written: it matches only
+    itself, never a word that happens to share its letters ("sim", "moe")."""
     spaced = text.replace("-", " ")
-    found = [(stem(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(spaced)
+    found = [(_key(m.group()), m.start(), m.end()) for m in _WORD.finditer(spaced)
              if m.group().lower() not in STOP_WORDS]
     singles = [(key, text[start:end]) for key, start, end in found]
     doubles = [(f"{a[0]} {b[0]}", text[a[1]:b[2]]) for a, b in itertools.pairwise(found)
@@ -45,11 +49,19 @@ def words(text: str) -> list[tuple[str, str]]:
     return singles + doubles
 
 
+def _key(word: str) -> str:
+    bare = word[:-1] if word.endswith("s") and len(word) > 2 else word  # LLMs, SSMs
+    if len(bare) <= ABBREVIATION_CHARS and sum(c.isupper() for c in bare) >= 2:
+        return "=" + bare
+    return stem(word.lower())
+
+
 @dataclass(frozen=True)
 class Phrase:
     text: str  # as the reader wrote it
     terms: frozenset[str]
     words: frozenset[str]  # its single stemmed words
+    parts: tuple[frozenset[str], ...]  # the words of each of its "and" / "or" parts
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class LexicalMatch:
     evidence: list[list[list[str]]]  # [paper][topic] -> the paper's matched words
     best_phrase: list[list[str | None]]  # [paper][topic] -> its best-matched phrase
     filtered: list[str | None]  # [paper] a filter/avoid phrase wholly present, if any
+    whole: np.ndarray  # (papers, topics) a phrase of the topic squarely present
 
 
 class LexicalMatcher:
@@ -82,8 +95,11 @@ class LexicalMatcher:
     @staticmethod
     def _phrase(text: str) -> Phrase:
         pairs = words(text)
+        parts = tuple(frozenset(k for k, _ in words(part) if " " not in k)
+                      for part in _CONJUNCTION.split(text))
         return Phrase(text, frozenset(k for k, _ in pairs),
-                      frozenset(k for k, _ in pairs if " " not in k))
+                      frozenset(k for k, _ in pairs if " " not in k),
+                      tuple(part for part in parts if part))
 
     def match(self, texts: Sequence[str]) -> LexicalMatch:
         """Match every text; word rarity is measured among ``texts`` themselves."""
@@ -103,11 +119,19 @@ class LexicalMatcher:
                   for p in [*self.negatives, *(p for topic in self.topics for p in topic)]}
 
         def score(paper: Counter[str], phrase: Phrase) -> float:
+            # One word of a longer phrase is not the phrase ("mixture" of "mixture of
+            # experts", "laws" of "scaling laws"): two of its words side by side are, or
+            # a one-word part of it ("sparse" of "sparse or dictionary learning").
+            if len(phrase.words) > 1 and not (
+                    any(len(part) == 1 and part <= paper.keys() for part in phrase.parts)
+                    or any(" " in t and t in paper for t in phrase.terms)):
+                return 0.0
             total = totals[id(phrase)]
             found = sum(weight(t) * (1 + math.log(paper[t])) for t in phrase.terms if t in paper)
             return found / total if found / total >= LEAST_MATCH else 0.0
 
         topic_scores = np.zeros((n, len(self.topics)))
+        wholly = np.zeros((n, len(self.topics)), dtype=bool)
         negative = np.zeros(n)
         evidence: list[list[list[str]]] = []
         best_phrase: list[list[str | None]] = []
@@ -118,6 +142,11 @@ class LexicalMatcher:
             for column, topic in enumerate(self.topics):
                 matches = [score(paper, p) for p in topic]
                 topic_scores[row, column] = sum(sorted(matches, reverse=True)[:TOP_PHRASES])
+                # Named squarely: a part of a phrase ("KV-cache eviction" of "KV-cache
+                # eviction and compression") all there, or a one-word phrase.
+                wholly[row, column] = any(
+                    (len(p.words) == 1 and p.words <= paper.keys())
+                    or any(" " in t and t in paper for t in p.terms) for p in topic)
                 best = int(np.argmax(matches)) if matches else -1
                 best_phrase[row].append(topic[best].text if best >= 0 and matches[best] > 0
                                         else None)
@@ -142,4 +171,4 @@ class LexicalMatcher:
             filtered.append(whole[0] if whole else None)
         positive = topic_scores.max(axis=1) if self.topics else np.zeros(n)
         return LexicalMatch(topic_scores, positive, negative, evidence, best_phrase,
-                            filtered)
+                            filtered, wholly)

@@ -3,9 +3,10 @@
 Informative means rare on the day: a sentence scores the inverse document frequency of
 its distinct words (over the day's papers) divided by the square root of its length, so
 that background sentences made of the field's common words ("Large language models have
-shown ...") lose to the one that names what this paper does; sentences that state a
-contribution ("we propose", "we show") get a bonus, and very short or very long ones a
-penalty.
+shown ...") lose to the one that names what this paper does; very short or very long
+ones get a penalty. A sentence that states the contribution ("we propose", "we show")
+is preferred to any other, and one that needs the sentence before it ("However, ...",
+"we remove this restriction") is never chosen.
 """
 
 from __future__ import annotations
@@ -25,6 +26,19 @@ _CONTRIBUTION = re.compile(
     r"\b(?:we|our|this (?:paper|work|study))\b[^.]{0,60}?\b(?:propose|introduce|present|"
     r"show|find|demonstrate|develop|prove|achiev|outperform|reduc|improv|establish)",
     re.IGNORECASE)
+# A sentence that leans on the one before it ("However, ...", "To address this, ...",
+# "In this paper, we remove this restriction"): shown alone it says nothing. "This
+# paper" and its kin name the paper itself and are fine.
+_REFERS_BACK = re.compile(
+    r"^(?:however|moreover|furthermore|additionally|also|thus|therefore|hence|"
+    r"consequently|in contrast|instead|yet|still|nevertheless|nonetheless|similarly|"
+    r"likewise|accordingly|meanwhile|besides|otherwise|in addition|as a result|"
+    r"in (?:doing so|turn|particular)|to (?:this end|that end|do so|address|tackle|"
+    r"overcome|solve|bridge|fill|close|mitigate|remedy|alleviate)|"
+    r"it|its|they|their|them|he|she|there)\b"
+    r"|\b(?:this|these|those|such|the above|the aforementioned)\s+"
+    r"(?!(?:paper|work|study|article|letter|note|report|survey|thesis|manuscript|"
+    r"position paper|technical report|as)\b)[a-z]", re.IGNORECASE)
 # Common English words, and the words every abstract uses for itself (no library: the
 # summary must work wherever papersift runs, with or without the learner's packages).
 _STOP = frozenset((
@@ -82,7 +96,11 @@ def most_informative_sentence(abstract: str, frequencies: Counter[str], total: i
             value *= 1.3
         return value
 
-    best = max(candidates, key=score)
+    # The first sentence has none before it; a later one must stand on its own. Of
+    # those, one that states the contribution wins over background.
+    alone = [c for i, c in enumerate(candidates) if i == 0 or not _REFERS_BACK.search(c)]
+    stating = [c for c in alone if _CONTRIBUTION.search(c)]
+    best = max(stating or alone, key=score)
     if len(best) > MAX_CHARS:
         best = best[:MAX_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
     return best

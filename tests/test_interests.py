@@ -1,0 +1,131 @@
+"""Interests in any words, and lexical matches that mean something (issue 22)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import write_project
+from papersift.models import Candidate
+from papersift.scoring.interests import parse_interests
+from papersift.scoring.lexical import LexicalMatcher
+from papersift.scoring.local import LocalScorer, LocalSettings
+from papersift.store import Store
+from test_cli import papersift
+from test_local_scorer import INTERESTS, by_id, encoder, papers  # noqa: F401 - a fixture
+
+WANTED = {"sim-to-real transfer", "domain randomization", "dexterous manipulation"}
+UNWANTED = {"llm alignment", "rl for fine-tuning language models"}
+LAYOUTS = {
+    "prose": """I work on reinforcement learning for robotics: sim-to-real transfer,
+domain randomization, dexterous manipulation. I am not interested in LLM alignment, or in
+RL for fine-tuning language models.
+""",
+    "bullets": """- reinforcement learning for robotics
+- sim-to-real transfer, domain randomization
+- dexterous manipulation
+
+What I skip:
+- LLM alignment
+- RL for fine-tuning language models
+""",
+    "headings": """# Reinforcement learning for robotics
+Sim-to-real transfer, domain randomization, dexterous manipulation.
+
+## Not interested
+LLM alignment, RL for fine-tuning language models.
+""",
+    "numbered": """1. Reinforcement learning for robotics
+   - Keep: sim-to-real transfer, domain randomization, dexterous manipulation.
+   - Not relevant: LLM alignment, RL for fine-tuning language models.
+""",
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_interests_read_alike_in_prose_bullets_headings_and_numbers(layout):
+    interests = parse_interests(LAYOUTS[layout])
+    wanted = {p.lower() for t in interests.topics for p in t.keep_phrases()}
+    assert wanted >= WANTED
+    assert not wanted & UNWANTED, "an exclusion became something wanted"
+    assert {p.lower() for p in interests.negative_phrases} >= UNWANTED
+    assert not any(p.lower().startswith(("i ", "what i")) for p in wanted), wanted
+
+
+def test_prose_lead_ins_are_not_phrases_and_a_named_list_is_a_topic():
+    interests = parse_interests(
+        "My main interest is model compression: quantization, pruning and low-rank "
+        "methods. I also follow mechanistic interpretability. Papers on federated "
+        "learning do not interest me.")
+    assert [t.name for t in interests.topics] == ["Model compression", "Your interests"]
+    assert interests.topics[0].keep_phrases() == [
+        "Model compression", "quantization", "pruning and low-rank methods"]
+    assert interests.topics[1].keep_phrases() == ["mechanistic interpretability"]
+    assert interests.negative_phrases == ["federated learning"]
+
+
+def test_prose_interests_rank_the_day_like_the_numbered_layout(tmp_path, encoder):  # noqa: F811
+    prose = ("I work on efficiency and compression of large models: quantization of weights "
+             "and activations, pruning, KV-cache eviction and compression. I also follow "
+             "representation learning: how neural networks form features, contrastive "
+             "representation structure. I skip medical imaging, autonomous driving and "
+             "agriculture, and standard compression methods applied to a medical or vision "
+             "application.")
+    tops = []
+    for name, text in (("numbered", INTERESTS), ("prose", prose)):
+        with Store(tmp_path / f"{name}.sqlite") as store:
+            scorer = LocalScorer(parse_interests(text), encoder, store, LocalSettings())
+            ranked = sorted(by_id(scorer.score([Candidate(p) for p in papers()])).values(),
+                            key=lambda s: -s.relevance)
+            tops.append({s.paper.arxiv_id for s in ranked if s.relevance >= 8})
+    numbered, prose_top = tops
+    assert numbered and len(numbered & prose_top) >= 0.9 * len(numbered)
+
+
+def test_interests_with_nothing_to_look_for_stop_the_run_in_one_line(tmp_path, arxiv):
+    write_project(tmp_path, arxiv=arxiv, extra='[scoring]\nscorer = "local"\n')
+    (tmp_path / "interests.md").write_text("# My interests\n\n## Topics\n")
+    result = papersift("run", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "interests.md: nothing to look for in it" in lines[0], lines
+    assert not arxiv.requests
+
+
+def matched(phrase: str, text: str) -> bool:
+    interests = parse_interests(f"1. Topic\n   - Keep: {phrase}\n")
+    matcher = LexicalMatcher(interests)
+    # The phrase among other papers, so that its words are rare and weigh what they do.
+    found = matcher.match([text] + ["A study of graph neural networks for molecules."] * 30)
+    return bool(found.positive[0] > 0)
+
+
+@pytest.mark.parametrize(("phrase", "text", "expected"), [
+    ("mixture of experts", "A Gaussian mixture model for survival statistics.", False),
+    ("mixture of experts", "Sparse mixture-of-experts layers with learned routing.", True),
+    ("scaling laws", "The laws of cooperation in societies of language agents.", False),
+    ("scaling laws", "Scaling laws for sparse autoencoders.", True),
+    ("sim-to-real transfer", "A SIM card fraud detector with transfer learning.", False),
+    ("sim-to-real transfer", "Zero-shot sim-to-real transfer of legged locomotion.", True),
+    ("RL for robotics", "RL fine-tuning of language models for math.", False),
+    ("RL for robotics", "Offline RL for robotics from play data.", True),
+    ("sparse or dictionary learning", "A dictionary of slang words from social media.",
+     False),
+    ("sparse or dictionary learning", "Dictionary learning recovers monosemantic features.",
+     True),
+    ("MoE routing", "Moe, a caching layer for web services, and its routing tables.", False),
+    ("MoE routing", "Load-balanced MoE routing without auxiliary losses.", True),
+])
+def test_one_word_of_a_phrase_or_a_look_alike_of_an_abbreviation_is_no_match(
+        phrase, text, expected):
+    assert matched(phrase, text) is expected
+
+
+@pytest.mark.parametrize("cutoffs", [(1, 1), (10, 10), (5, 3)])
+def test_scores_stay_within_one_to_ten_at_every_cutoff(tmp_path, encoder, cutoffs):  # noqa: F811
+    relevance_cutoff, novelty_cutoff = cutoffs
+    with Store(tmp_path / "store.sqlite") as store:
+        scorer = LocalScorer(parse_interests(INTERESTS), encoder, store, LocalSettings(
+            relevance_cutoff=relevance_cutoff, novelty_cutoff=novelty_cutoff))
+        scored = scorer.score([Candidate(p) for p in papers()]).scored
+    assert {s.relevance for s in scored} <= set(range(1, 11))
+    assert {s.novelty for s in scored} <= set(range(1, 11))
