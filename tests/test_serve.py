@@ -87,6 +87,10 @@ def test_a_click_on_the_served_page_is_a_label_and_the_next_run_ranks_with_it(tm
                 arg=group.locator(".saved").element_handle())
             assert group.get_by_role("button", name=verdict, exact=True).get_attribute(
                 "aria-pressed") == "true"
+            article = page.locator(f'article[id="arxiv-{arxiv_id}"]')
+            # A dislike folds the paper away at once; its abstract is no longer shown.
+            assert ("disliked" in article.get_attribute("class")) is (verdict == "Dislike")
+            assert article.locator("details").is_visible() is (verdict == "Like")
         assert page.locator("#feedback-bar").is_hidden()  # nothing left to export
         page.reload()  # the page shows what the store holds
         first = page.locator(f'.verdict[data-id="{liked[0]}"]')
@@ -101,6 +105,21 @@ def test_a_click_on_the_served_page_is_a_label_and_the_next_run_ranks_with_it(tm
 
     after = run_day(tmp_path, DAY_TWO)
     assert ranking(after) != ranking(before)
+    # The next publish leaves the disliked papers out of their day and marks the liked.
+    out = tmp_path / "out"
+    page_html = (out / "site/2026-04/2026-04-20.html").read_text()
+    markdown = (out / "md/2026-04/2026-04-20.md").read_text()
+    feed = (out / "site/feed.xml").read_text()
+    titles = {p["arxiv_id"]: p["title"] for p in papers}
+    for arxiv_id in disliked[:5]:
+        assert f'id="arxiv-{arxiv_id}"' not in page_html and arxiv_id not in markdown
+        assert f"abs/{arxiv_id}" not in feed
+    for arxiv_id in liked[:5]:
+        assert f'id="arxiv-{arxiv_id}"' in page_html and titles[arxiv_id] in markdown
+    assert page_html.count("You liked this") == 5
+    assert markdown.count("**You liked this paper.**") == 5
+    kept = json.loads((out / "json/2026-04/2026-04-20.json").read_text())
+    assert set(kept["removed_by_reader"]) == set(disliked[:5])  # the record keeps them
     comments = [s.scored.comment for s in after.digest.selected]
     assert comments and all("ranked by what you kept (5) and skipped (5)" in c for c in comments)
 

@@ -180,6 +180,7 @@ class Selected:
     scored: Scored
     score: int
     summary: Summary | None = None
+    liked: bool = False  # the reader liked it (marked where it is published)
 
     @property
     def paper(self) -> Paper:

@@ -276,7 +276,7 @@ def _run_day(
     site_url = secrets.site_url or (str(config.output.site_url)
                                     if config.output.site_url else None)
     written = publish(digest, config.out_dir, list(config.output.formats), site_url,
-                      secrets.github_repository)
+                      secrets.github_repository, verdicts=store.feedback_by_day())
     store.finish_run(run_id, status="done", total=digest.total, scanned=digest.scanned,
                      relevant=len(selected), not_scored=len(not_scored))
     _compact(config, store, fetched.day)

@@ -121,6 +121,7 @@ def digest_record(digest: Digest) -> dict[str, Any]:
             "code": [{"url": link.url, "label": link.label}
                      for link in code_links(paper.abstract, paper.comment)],
             "summary": summary_record(item.summary),
+            **({"reader": "liked"} if item.liked else {}),
         }
     return {
         "date": digest.day.isoformat(),

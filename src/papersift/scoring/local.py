@@ -93,6 +93,7 @@ class LocalScorer:
         self.learned: learn.LearnedModel | None = None
         self.cut: learn.Cut | None = None
         self.day_matrix: object = None  # the TF-IDF rows of the texts being ranked
+        self.labels_seen = (0, 0)  # (wanted, unwanted) labels the store held for learning
 
     @property
     def model(self) -> str:
@@ -113,10 +114,15 @@ class LocalScorer:
                          f"{self.learned.negatives} unwanted papers; weights: "
                          f"{self.learned.weights_text()}")
         else:
-            lines.append("Learning: " + ("off (local.learn = false)" if not settings.learn
-                                         else "not yet (too few labelled papers)"))
-        lines.append(f"Novelty: distance from the papers of the last {settings.novelty_days} "
-                     "days")
+            wanted, unwanted = self.labels_seen
+            lines.append("Learning: " + (
+                "off (local.learn = false)" if not settings.learn else
+                f"not yet: the ranking starts to learn once the store holds "
+                f"{learn.MIN_POSITIVES} wanted and {learn.MIN_NEGATIVES} unwanted papers "
+                f"(your Likes and Dislikes, or an LLM's picks); it holds {wanted} and "
+                f"{unwanted}"))
+        lines.append(f"Novelty: how closely a paper restates one of the last "
+                     f"{settings.novelty_days} days (8 when there is no earlier day)")
         lines.append(f"Selected: relevance at least {settings.relevance_cutoff} and novelty "
                      f"at least {settings.novelty_cutoff}")
         return lines
@@ -225,6 +231,7 @@ class LocalScorer:
             novelty_cutoff=self.settings.novelty_cutoff, exclude_day=self.day)
             if e.key not in today]
         labels = np.array([e.wanted for e in examples], dtype=int)
+        self.labels_seen = (int(labels.sum()), int(len(labels) - labels.sum()))
         if not learn.can_learn(labels):
             return zero
         example_texts = [paper_text(e.title, e.abstract) for e in examples]

@@ -106,6 +106,16 @@ class LearnerTables:
         return {key: bool(label) for key, label in self.db.execute(
             "SELECT key, label FROM labels WHERE source = 'feedback'")}
 
+    def feedback_by_day(self) -> dict[dt.date, dict[str, bool]]:
+        """The reader's verdicts by the days their papers were announced (a digest's
+        day): announcement day -> arXiv id -> liked."""
+        found: dict[dt.date, dict[str, bool]] = {}
+        for day, key, label in self.db.execute(
+                "SELECT a.day, l.key, l.label FROM labels l JOIN announcements a"
+                " ON a.arxiv_id = l.key WHERE l.source = 'feedback'"):
+            found.setdefault(dt.date.fromisoformat(day), {})[key] = bool(label)
+        return found
+
     def label_index(self, *, relevance_cutoff: int, novelty_cutoff: int) -> list[LabelRow]:
         """Every labelled paper, without its text, newest judgment first per paper: the
         reader's verdict beats an LLM's score of the same paper, a score beats the LLM's

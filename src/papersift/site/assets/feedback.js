@@ -21,6 +21,13 @@
         b.setAttribute("aria-pressed", String((b.dataset.verdict === "like") === like));
       });
       if (note !== undefined) group.querySelector(".saved").textContent = note;
+      // A disliked paper folds away at once (its title and the buttons stay: Like
+      // brings it back); the next run leaves it out of the page, feeds and Markdown.
+      var article = group.closest("article.paper");
+      if (article) {
+        article.classList.toggle("disliked", !like);
+        article.classList.toggle("liked", like);
+      }
     });
   }
   function updateBar() {
