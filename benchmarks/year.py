@@ -70,6 +70,9 @@ done
 
 def main() -> None:
     args = arguments()
+    if shutil.which("papersift") is None:  # the workflow's steps call the command
+        sys.exit("year.py: `papersift` is not on PATH; activate the environment it is "
+                 "installed in")
     papers = real_papers(args.data)
     root = Path(args.work or tempfile.mkdtemp(prefix="papersift-year-"))
     root.mkdir(parents=True, exist_ok=True)

@@ -80,3 +80,16 @@ def test_verdicts_that_change_nothing_rewrite_nothing(tmp_path):
     publish(digest_for(dt.date(2026, 4, 17), real_papers()[20:22]), tmp_path,
             ["md", "json", "site"], verdicts={DAYS[0]: {"2604.99999": False}})
     assert (day_page.stat().st_mtime_ns, markdown.stat().st_mtime_ns) == before
+
+
+def test_a_day_edited_by_hand_is_published_as_it_was(tmp_path, capfd):
+    build_archive(tmp_path)
+    path = tmp_path / "json/2026-04/2026-04-13.json"
+    record = json.loads(path.read_text())
+    first = next(iter(record["papers"]))
+    record["papers"][first] = "not an object"
+    path.write_text(json.dumps(record))
+    publish(digest_for(dt.date(2026, 4, 17), real_papers()[20:22]), tmp_path,
+            ["md", "json", "site"], verdicts={DAYS[0]: {first: False}})
+    assert (tmp_path / "md/2026-04/2026-04-17.md").is_file()
+    assert "2026-04-13.json: the reader's verdicts were not applied" in capfd.readouterr().err

@@ -7,12 +7,15 @@ announced; only days whose JSON is at hand are rewritten."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from papersift.render import output_path
 from papersift.text import load_json
+
+log = logging.getLogger(__name__)
 
 REMOVED = "removed_by_reader"
 Verdicts = Mapping[dt.date, Mapping[str, bool]]  # day -> arXiv id -> liked
@@ -62,6 +65,12 @@ def changed_days(out_dir: Path, verdicts: Verdicts,
                 record = load_json(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, ValueError):
                 continue  # the site's own check names a damaged day
-        if isinstance(record, dict) and (updated := with_verdicts(record, day_verdicts)):
+        try:
+            updated = with_verdicts(record, day_verdicts) if isinstance(record, dict) else None
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:  # edited by hand
+            log.warning("%s: the reader's verdicts were not applied (%r); the day is "
+                        "published as it was", path, exc)
+            continue
+        if updated:
             found[day] = updated
     return found

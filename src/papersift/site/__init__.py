@@ -59,11 +59,12 @@ class DayEntry:
 
     @property
     def papers(self) -> list[dict[str, Any]]:
-        return list(self.record.get("papers", {}).values())
+        """The day's papers (an entry that is not one, edited in by hand, is passed over)."""
+        return [p for p in self.record.get("papers", {}).values() if isinstance(p, dict)]
 
     @property
     def count(self) -> int:
-        return len(self.record.get("papers", {}))
+        return len(self.papers)
 
 
 @dataclass
