@@ -129,3 +129,11 @@ def test_scores_stay_within_one_to_ten_at_every_cutoff(tmp_path, encoder, cutoff
         scored = scorer.score([Candidate(p) for p in papers()]).scored
     assert {s.relevance for s in scored} <= set(range(1, 11))
     assert {s.novelty for s in scored} <= set(range(1, 11))
+
+
+def test_an_exclusion_in_the_numbered_layouts_introduction_is_a_filter():
+    interests = parse_interests(
+        "I work on efficient training. Papers that only apply existing methods to a new "
+        "domain do not interest me.\n\n1. Efficiency\n   - Keep: pruning, quantization.\n")
+    assert interests.negative_phrases == ["only apply existing methods to a new domain"]
+    assert interests.topics[0].keep_phrases() == ["Efficiency", "pruning", "quantization"]

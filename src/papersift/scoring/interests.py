@@ -106,6 +106,9 @@ def parse_interests(text: str) -> Interests:
             interests.avoid.extend(phrases([value]))
         elif section == "intro":
             intro.append(value)
+            for sentence in _SENTENCE.split(value):  # "… do not interest me."
+                if cue := _NEGATIVE.search(sentence):
+                    interests.avoid.append(_negated(sentence.rstrip(". "), cue))
     if not topics:
         topics.append(Topic(name="Interests", keep=[" ".join(intro)] if intro else []))
     return interests
