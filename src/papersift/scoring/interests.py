@@ -26,6 +26,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from papersift.scoring.statements import (
+    NEGATIVE,
+    SENTENCE,
+    negated,
+    wanted,
+)
+
 _TOPIC = re.compile(r"^\s*(?:#{1,6}\s*)?(\d+)[.)]\s+(.+?)\s*$")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
@@ -106,9 +113,9 @@ def parse_interests(text: str) -> Interests:
             interests.avoid.extend(phrases([value]))
         elif section == "intro":
             intro.append(value)
-            for sentence in _SENTENCE.split(value):  # "… do not interest me."
-                if cue := _NEGATIVE.search(sentence):
-                    interests.avoid.append(_negated(sentence.rstrip(". "), cue))
+            for sentence in SENTENCE.split(value):  # "… do not interest me."
+                if cue := NEGATIVE.search(sentence):
+                    interests.avoid.append(negated(sentence.rstrip(". "), cue))
     if not topics:
         topics.append(Topic(name="Interests", keep=[" ".join(intro)] if intro else []))
     return interests
@@ -188,39 +195,9 @@ def _clean(text: str) -> str:
 
 _FREE_HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 _FREE_BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])\s+(.*)$")
-# What a reader writes when they mean "not this"; at the start of a statement, or as its
-# verb ("Papers on X do not interest me").
-_NEGATIVE = re.compile(
-    r"\b(?:not (?:interested|relevant|into|for me|wanted)|uninterested|no interest"
-    r"|(?:do not|don't|never) (?:want|care|need|read|follow|like)|not (?:want|care)"
-    r"|do(?: not|n't) interest|(?:i |we )?(?:skip|avoid|ignore|exclude|excluding)"
-    r"|leave (?:out|aside)|filter(?:ed)? out|rather not|less interested|irrelevant"
-    r"|not relevant|without interest|uninteresting)\b", re.I)
-# The words before what is (not) wanted: "I skip papers that", "I am not interested in".
-_NEGATIVE_LEAD = re.compile(
-    r"^.*?" + _NEGATIVE.pattern.replace(r"\b(?:", r"\b(?:", 1) +
-    r"(?:\s+(?:in|about|on|with|by|to|of|me))?(?:\s*:)?"
-    r"(?:\s+(?:any|papers?|work|anything|studies|articles)(?:\s+(?:that|which|on|about|"
-    r"in|where|with))?)?\s*", re.I)
-_POSITIVE_LEAD = re.compile(
-    r"^(?:(?:and|also|finally|mostly|mainly|especially|in particular|above all|lately|"
-    r"first|second|third|then|besides|beyond that|next),?\s+)*"
-    r"(?:(?:i|we)(?:'m| am| are)?\s+(?:also\s+|mostly\s+|mainly\s+|especially\s+)?"
-    r"(?:work(?:ing)?|research(?:ing)?|stud(?:y|ying)|focus(?:ing)?|follow(?:ing)?|"
-    r"read(?:ing)?|care|want(?: to read)?|like(?: to read)?|track(?:ing)?|look(?:ing)? for|"
-    r"interested|enjoy|keep up with)\s*(?:on|about|in|with|for)?\s+"
-    r"|(?:my|our)\s+(?:\w+\s+)?(?:interests?|focus|area|topics?|work|research)\s+"
-    r"(?:is|are|include|includes|lies|lie)\s+(?:in\s+|on\s+)?"
-    r"|(?:i|we)\s+(?:want|like|read)\s+)", re.I)
-_POSITIVE_TAIL = re.compile(
-    r"(?:\s+(?:is|are)\s+(?:also\s+)?(?:another|my|our|a)\s+(?:\w+\s+)?"
-    r"(?:focus|interest|area|topic)s?|,?\s+(?:too|as well|also))\s*$", re.I)
 # Headings that announce the file, not a topic.
 _GENERIC = re.compile(r"^(?:what i (?:want to )?read|(?:my )?(?:research )?interests?|"
                       r"topics?|about( me)?|overview|reading list|papers?)\W*$", re.I)
-_OBJECT_LEAD = re.compile(r"^(?:(?:any|most|the)\s+)?(?:papers?|work|studies|articles)\s+"
-                          r"(?:on|about|in|that|which|with)\s+", re.I)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _NAMED = re.compile(r"^([^:]{3,80}?):\s+(\S.*)$")
 _MAX_NAME_WORDS = 8
 
@@ -235,22 +212,20 @@ def free_form(text: str) -> Interests:
     for kind, body in _blocks(text):
         if kind == "heading":
             heading, keywords = None, bool(_KEYWORD_HINT.search(body))
-            negative_section = bool(_NEGATIVE.search(body))
+            negative_section = bool(NEGATIVE.search(body))
             if not (keywords or negative_section or _GENERIC.match(body)):
                 heading = Topic(name=body)
                 topics.append(heading)
             continue
-        statements = [body] if kind == "bullet" else _SENTENCE.split(body)
+        statements = [body] if kind == "bullet" else SENTENCE.split(body)
         for statement in statements:
             statement = statement.strip().rstrip(".")
             if statement.endswith(":"):  # a lead line: "What I skip:", "I follow:"
-                negative_section = bool(_NEGATIVE.search(statement))
+                negative_section = bool(NEGATIVE.search(statement))
                 continue
-            cue = _NEGATIVE.search(statement)
+            cue = NEGATIVE.search(statement)
             negative = negative_section or bool(cue)
-            what = (_negated(statement, cue) if cue
-                    else _POSITIVE_LEAD.sub("", statement, count=1))
-            what = _POSITIVE_TAIL.sub("", what).strip(" .:;")
+            what = negated(statement, cue).strip(" .:;") if cue else wanted(statement)
             if not what:
                 continue
             if keywords:
@@ -275,21 +250,12 @@ def usable(interests: Interests) -> bool:
     return any(t.keep_phrases() for t in interests.topics) or bool(interests.keywords)
 
 
-def _negated(statement: str, cue: re.Match[str]) -> str:
-    """What a negative statement rules out: the words after its cue ("I skip X"), or
-    before it when nothing follows ("Papers on X do not interest me")."""
-    after = _NEGATIVE_LEAD.sub("", statement, count=1)
-    if re.search(r"\w{3,}", re.sub(r"\b(?:me|us|at all|much|really)\b", "", after)):
-        return after
-    return _OBJECT_LEAD.sub("", statement[:cue.start()]).strip(" ,;:")
-
-
 def _topic_named(statement: str) -> Topic | None:
     """"World models and RL: model-based RL, planning agents" names a topic."""
     found = _NAMED.match(statement)
     if not found or len(found.group(1).split()) > _MAX_NAME_WORDS:
         return None
-    name = _POSITIVE_TAIL.sub("", _POSITIVE_LEAD.sub("", found.group(1), count=1)).strip()
+    name = wanted(found.group(1))
     return Topic(name=name[:1].upper() + name[1:], keep=[found.group(2)]) if name else None
 
 

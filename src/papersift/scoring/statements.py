@@ -1,0 +1,54 @@
+"""What one statement of a reader's interests says: whether it rules something out ("I
+skip…", "not interested in…", "… do not interest me"), and what it names once the words
+around that are gone ("I work on X" names X). Used by ``interests`` for every layout."""
+
+from __future__ import annotations
+
+import re
+
+# What a reader writes when they mean "not this"; at the start of a statement, or as its
+# verb ("Papers on X do not interest me").
+NEGATIVE = re.compile(
+    r"\b(?:not (?:interested|relevant|into|for me|wanted)|uninterested|no interest"
+    r"|(?:do not|don't|never) (?:want|care|need|read|follow|like)|not (?:want|care)"
+    r"|do(?: not|n't) interest|(?:i |we )?(?:skip|avoid|ignore|exclude|excluding)"
+    r"|leave (?:out|aside)|filter(?:ed)? out|rather not|less interested|irrelevant"
+    r"|not relevant|without interest|uninteresting)\b", re.I)
+# The words before what is (not) wanted: "I skip papers that", "I am not interested in".
+_NEGATIVE_LEAD = re.compile(
+    r"^.*?" + NEGATIVE.pattern +
+    r"(?:\s+(?:in|about|on|with|by|to|of|me))?(?:\s*:)?"
+    r"(?:\s+(?:any|papers?|work|anything|studies|articles)(?:\s+(?:that|which|on|about|"
+    r"in|where|with))?)?\s*", re.I)
+# The words before what is wanted: "I work on", "my main interest is".
+_POSITIVE_LEAD = re.compile(
+    r"^(?:(?:and|also|finally|mostly|mainly|especially|in particular|above all|lately|"
+    r"first|second|third|then|besides|beyond that|next),?\s+)*"
+    r"(?:(?:i|we)(?:'m| am| are)?\s+(?:also\s+|mostly\s+|mainly\s+|especially\s+)?"
+    r"(?:work(?:ing)?|research(?:ing)?|stud(?:y|ying)|focus(?:ing)?|follow(?:ing)?|"
+    r"read(?:ing)?|care|want(?: to read)?|like(?: to read)?|track(?:ing)?|look(?:ing)? for|"
+    r"interested|enjoy|keep up with)\s*(?:on|about|in|with|for)?\s+"
+    r"|(?:my|our)\s+(?:\w+\s+)?(?:interests?|focus|area|topics?|work|research)\s+"
+    r"(?:is|are|include|includes|lies|lie)\s+(?:in\s+|on\s+)?"
+    r"|(?:i|we)\s+(?:want|like|read)\s+)", re.I)
+# …and after it: "… is another focus", "…, too".
+_POSITIVE_TAIL = re.compile(
+    r"(?:\s+(?:is|are)\s+(?:also\s+)?(?:another|my|our|a)\s+(?:\w+\s+)?"
+    r"(?:focus|interest|area|topic)s?|,?\s+(?:too|as well|also))\s*$", re.I)
+_OBJECT_LEAD = re.compile(r"^(?:(?:any|most|the)\s+)?(?:papers?|work|studies|articles)\s+"
+                          r"(?:on|about|in|that|which|with)\s+", re.I)
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+
+def wanted(statement: str) -> str:
+    """What a statement says is wanted, without its lead-in and tail."""
+    return _POSITIVE_TAIL.sub("", _POSITIVE_LEAD.sub("", statement, count=1)).strip(" .:;")
+
+
+def negated(statement: str, cue: re.Match[str]) -> str:
+    """What a negative statement rules out: the words after its cue ("I skip X"), or
+    before it when nothing follows ("Papers on X do not interest me")."""
+    after = _NEGATIVE_LEAD.sub("", statement, count=1)
+    if re.search(r"\w{3,}", re.sub(r"\b(?:me|us|at all|much|really)\b", "", after)):
+        return after
+    return _OBJECT_LEAD.sub("", statement[:cue.start()]).strip(" ,;:")
