@@ -86,10 +86,13 @@ def test_a_day_edited_by_hand_is_published_as_it_was(tmp_path, capfd):
     build_archive(tmp_path)
     path = tmp_path / "json/2026-04/2026-04-13.json"
     record = json.loads(path.read_text())
-    first = next(iter(record["papers"]))
+    first, second = list(record["papers"])[:2]
     record["papers"][first] = "not an object"
+    record["papers"][second]["version"] = None
     path.write_text(json.dumps(record))
     publish(digest_for(dt.date(2026, 4, 17), real_papers()[20:22]), tmp_path,
             ["md", "json", "site"], verdicts={DAYS[0]: {first: False}})
-    assert (tmp_path / "md/2026-04/2026-04-17.md").is_file()
+    publish(digest_for(dt.date(2026, 4, 20), real_papers()[22:23]), tmp_path,
+            ["md", "json", "site"], verdicts={DAYS[0]: {second: True}})
+    assert (tmp_path / "md/2026-04/2026-04-20.md").is_file()
     assert "2026-04-13.json: the reader's verdicts were not applied" in capfd.readouterr().err

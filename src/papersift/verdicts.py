@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from papersift.render import output_path
+from papersift.render.record import digest_from_record
 from papersift.text import load_json
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ def changed_days(out_dir: Path, verdicts: Verdicts,
                 continue  # the site's own check names a damaged day
         try:
             updated = with_verdicts(record, day_verdicts) if isinstance(record, dict) else None
+            if updated:
+                digest_from_record(updated)  # it can be written again
         except (TypeError, AttributeError, KeyError, ValueError) as exc:  # edited by hand
             log.warning("%s: the reader's verdicts were not applied (%r); the day is "
                         "published as it was", path, exc)
