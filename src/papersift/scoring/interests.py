@@ -193,7 +193,6 @@ def _clean(text: str) -> str:
 
 # -- any other words ---------------------------------------------------------------
 
-_FREE_HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 _FREE_BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])\s+(.*)$")
 # Headings that announce the file, not a topic.
 _GENERIC = re.compile(r"^(?:what i (?:want to )?read|(?:my )?(?:research )?interests?|"
@@ -240,8 +239,7 @@ def free_form(text: str) -> Interests:
             else:
                 general.keep.append(what)
     if general.keep:
-        topics.insert(0, general) if not topics else topics.append(general)
-    interests.topics[:] = [t for t in topics if t.keep or t.name != general.name]
+        topics.append(general)
     return interests
 
 
@@ -268,8 +266,8 @@ def _blocks(text: str) -> list[tuple[str, str]]:
             if blocks and blocks[-1][0] == "prose":
                 blocks.append(["break", ""])
             continue
-        if heading := _FREE_HEADING.match(line):
-            blocks.append(["heading", heading.group(1).strip("*_ ")])
+        if heading := _HEADING.match(line):
+            blocks.append(["heading", heading.group(1).strip("#*_ ")])
         elif bullet := _FREE_BULLET.match(line):
             blocks.append(["bullet", bullet.group(2).strip()])
         elif blocks and blocks[-1][0] in ("bullet", "prose") and (

@@ -61,7 +61,11 @@ class Phrase:
     text: str  # as the reader wrote it
     terms: frozenset[str]
     words: frozenset[str]  # its single stemmed words
-    parts: tuple[frozenset[str], ...]  # the words of each of its "and" / "or" parts
+    single_parts: frozenset[str]  # its "and" / "or" parts of one word ("sparse")
+
+    @property
+    def pairs(self) -> frozenset[str]:
+        return self.terms - self.words
 
 
 @dataclass(frozen=True)
@@ -95,11 +99,11 @@ class LexicalMatcher:
     @staticmethod
     def _phrase(text: str) -> Phrase:
         pairs = words(text)
-        parts = tuple(frozenset(k for k, _ in words(part) if " " not in k)
-                      for part in _CONJUNCTION.split(text))
+        parts = [[k for k, _ in words(part) if " " not in k]
+                 for part in _CONJUNCTION.split(text)]
         return Phrase(text, frozenset(k for k, _ in pairs),
                       frozenset(k for k, _ in pairs if " " not in k),
-                      tuple(part for part in parts if part))
+                      frozenset(part[0] for part in parts if len(part) == 1))
 
     def match(self, texts: Sequence[str]) -> LexicalMatch:
         """Match every text; word rarity is measured among ``texts`` themselves."""
@@ -122,9 +126,7 @@ class LexicalMatcher:
             # One word of a longer phrase is not the phrase ("mixture" of "mixture of
             # experts", "laws" of "scaling laws"): two of its words side by side are, or
             # a one-word part of it ("sparse" of "sparse or dictionary learning").
-            if len(phrase.words) > 1 and not (
-                    any(len(part) == 1 and part <= paper.keys() for part in phrase.parts)
-                    or any(" " in t and t in paper for t in phrase.terms)):
+            if len(phrase.words) > 1 and not (phrase.single_parts | phrase.pairs) & paper.keys():
                 return 0.0
             total = totals[id(phrase)]
             found = sum(weight(t) * (1 + math.log(paper[t])) for t in phrase.terms if t in paper)
@@ -145,8 +147,8 @@ class LexicalMatcher:
                 # Named squarely: a part of a phrase ("KV-cache eviction" of "KV-cache
                 # eviction and compression") all there, or a one-word phrase.
                 wholly[row, column] = any(
-                    (len(p.words) == 1 and p.words <= paper.keys())
-                    or any(" " in t and t in paper for t in p.terms) for p in topic)
+                    (len(p.words) == 1 and p.words <= paper.keys()) or p.pairs & paper.keys()
+                    for p in topic)
                 best = int(np.argmax(matches)) if matches else -1
                 best_phrase[row].append(topic[best].text if best >= 0 and matches[best] > 0
                                         else None)

@@ -173,7 +173,7 @@ class LocalScorer:
             unmatched = lexical.topic_scores[np.arange(n), zero.best_topic[:n]] <= 0
             below = max(1, self.settings.relevance_cutoff - 1)  # a score is 1-10
             relevance[:n][unmatched] = np.minimum(relevance[:n][unmatched], below)
-        novelty = self._novelty(vectors, n)
+        novelty = self._novelty(vectors)
         # A paper the interests name squarely (a whole phrase of its topic in its words,
         # ranked relevant) is never cut for resembling a recent one.
         squarely = (lexical.whole[np.arange(n), zero.best_topic[:n]]
@@ -274,7 +274,7 @@ class LocalScorer:
 
     # -- novelty ------------------------------------------------------------------------
 
-    def _novelty(self, vectors: np.ndarray, day_rows: int) -> np.ndarray:
+    def _novelty(self, vectors: np.ndarray) -> np.ndarray:
         """1-10 by how closely each paper restates one of the last ``novelty_days`` days
         (``NOVELTY_BY_SIMILARITY``). The day's own papers are never compared with each
         other (two papers on the reader's topic the same morning are both news); without
