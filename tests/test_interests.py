@@ -94,21 +94,26 @@ def test_interests_with_nothing_to_look_for_stop_the_run_in_one_line(tmp_path, a
 def matched(phrase: str, text: str) -> bool:
     interests = parse_interests(f"1. Topic\n   - Keep: {phrase}\n")
     matcher = LexicalMatcher(interests)
-    # The phrase among other papers, so that its words are rare and weigh what they do.
+    # The phrase among other papers, so that its words are rare and weigh what they do;
+    # the look-alike word comes back, as it does in an abstract.
     found = matcher.match([text] + ["A study of graph neural networks for molecules."] * 30)
     return bool(found.positive[0] > 0)
 
 
 @pytest.mark.parametrize(("phrase", "text", "expected"), [
-    ("mixture of experts", "A Gaussian mixture model for survival statistics.", False),
+    ("mixture of experts", "A Gaussian mixture model for survival: each mixture component "
+     "is a cohort, and the mixture weights are learned.", False),
     ("mixture of experts", "Sparse mixture-of-experts layers with learned routing.", True),
-    ("scaling laws", "The laws of cooperation in societies of language agents.", False),
+    ("scaling laws", "Laws of cooperation among language agents: which laws emerge, "
+     "and which laws hold.", False),
     ("scaling laws", "Scaling laws for sparse autoencoders.", True),
     ("sim-to-real transfer", "A SIM card fraud detector with transfer learning.", False),
     ("sim-to-real transfer", "Zero-shot sim-to-real transfer of legged locomotion.", True),
-    ("RL for robotics", "RL fine-tuning of language models for math.", False),
+    ("RL for robotics", "RL fine-tuning of language models for math: RL with verifiable "
+     "rewards, and RL from feedback.", False),
     ("RL for robotics", "Offline RL for robotics from play data.", True),
-    ("sparse or dictionary learning", "A dictionary of slang words from social media.",
+    ("sparse or dictionary learning", "A dictionary of slang from social media; the dictionary has "
+     "40k entries and the dictionary is public.",
      False),
     ("sparse or dictionary learning", "Dictionary learning recovers monosemantic features.",
      True),
