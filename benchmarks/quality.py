@@ -1,5 +1,6 @@
 """How well the local scorer agrees with an LLM's picks on real labelled days, beside a peer.
 
+    pip install -e ".[bench]"   # the peer below is scikit-learn's
     python benchmarks/quality.py --days DIR --criteria FILE --train-days DIR [--variants]
 
 DIR holds labelled days (``YYYY-MM-DD.jsonl``, ``selected`` = the reference's pick).

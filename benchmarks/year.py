@@ -16,9 +16,10 @@ What is compressed, and only this: the papers' embeddings (an ONNX encoder's wor
 ~20 s a morning at 1,000 papers on 2 cores, the same every morning) are computed once
 per distinct real paper and put into the restored store before the run, as the encoder
 would have; the LLM answers at once; the Pages deploy and artifact actions are stood in
-for; the deploy and report jobs, which GitHub runs on other runners, run beside the next
-morning's digest job (and the remote's ``git gc``, GitHub's own upkeep, with them), so a
-morning's wall time is its digest job's. Everything else is the real pipeline: fetch (a
+for; the deploy and report jobs, which GitHub runs on other runners, run beside the
+next morning's digest job once its store is restored (and the remote's ``git gc``,
+GitHub's own upkeep, with them), so a morning's wall time is its digest job's and its
+restore is timed as on a runner of its own. Everything else is the real pipeline: fetch (a
 file source), prefilter, learning, scoring, selection, rendering, the site, compaction, git.
 
 The last line is JSON: largest_pushed_file_mb, branch_pack_mb (after ``git gc``),
@@ -101,7 +102,7 @@ def main() -> None:
             actions = Actions(workflow, origin, runner_root, {"OPENAI_API_KEY": "sk-year"},
                               runner_env={"GITHUB_API_URL": github.url},
                               event="workflow_dispatch",
-                              before_step=injector(embeddings, batch))
+                              before_step=injector(embeddings, batch, later))
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             actions.jobs, actions.artifacts = {}, {}
@@ -109,6 +110,8 @@ def main() -> None:
             wall = time.perf_counter() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if later is not None:
+                if later.ident is None:  # the digest job stopped before its restore ended
+                    later.start()
                 later.join()
             row = {"morning": number, "day": day.isoformat(), "wall_s": wall,
                    "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime +
@@ -123,8 +126,8 @@ def main() -> None:
             # next morning's digest job (and GitHub's own repacking with them).
             later = threading.Thread(target=finish_morning, args=(
                 actions, day, row, origin, number), daemon=True)
-            later.start()
         if later is not None:
+            later.start()
             later.join()
     finally:
         server.shutdown()
@@ -258,12 +261,18 @@ class EmbeddingCache:
                        for key, text in texts.items()}
 
 
-def injector(cache: EmbeddingCache, batch: list[dict]) -> Callable[[str, Path], None]:
-    """Before "Run the day": the day's vectors into the restored store, keyed as the
-    scorer keys them (encoder name, text hash): the compressed part (see above)."""
+def injector(cache: EmbeddingCache, batch: list[dict],
+             previous: threading.Thread | None) -> Callable[[str, Path], None]:
+    """Once the store is restored, the previous morning's deploy and report jobs start
+    (on GitHub, other runners: here they share the two cores with this job's later
+    steps, never with its restore); before "Run the day", the day's vectors go into the
+    restored store, keyed as the scorer keys them (encoder name, text hash): the
+    compressed part (see above)."""
     from papersift.store import Store
 
     def before(step: str, workspace: Path) -> None:
+        if step == "pages" and previous is not None and previous.ident is None:
+            previous.start()
         if step != "run":
             return
         with Store(workspace / "papersift-data" / "papersift.sqlite") as store:

@@ -174,7 +174,7 @@ def test_lexical_fallback_ranks_without_the_extra(tmp_path):
 
 def test_demo_falls_back_to_tfidf_when_the_model_cannot_load(tmp_path):
     code = ("import sys\n"
-            "for name in ('onnxruntime', 'sklearn'):\n"
+            "for name in ('onnxruntime',):\n"
             "    sys.modules[name] = None  # as if they could not be imported\n"
             "from papersift.cli import main\n"
             "sys.argv = ['papersift', 'demo', '--out', sys.argv[1]]\n"

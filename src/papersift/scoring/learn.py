@@ -27,6 +27,8 @@ from typing import Protocol
 
 import numpy as np
 
+from papersift.scoring.linear import Logistic, TfIdf
+
 MIN_POSITIVES = 5
 MIN_NEGATIVES = 5
 # Chosen on a temporal split of the labelled days (train on the first five, score the six
@@ -71,18 +73,17 @@ class Fold:
 
 @dataclass(frozen=True)
 class Regressions:
-    vectorizer: object  # sklearn TfidfVectorizer
-    lexical: object  # sklearn LogisticRegression on TF-IDF rows
-    embedding: object  # sklearn LogisticRegression on embeddings
+    vectorizer: TfIdf
+    lexical: Logistic  # on TF-IDF rows
+    embedding: Logistic  # on embeddings
 
     def signals(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray,
                 matrix: object = None) -> np.ndarray:
         """``matrix``: the texts' TF-IDF rows when the caller has them already."""
         if matrix is None:
-            matrix = self.vectorizer.transform(texts)  # type: ignore[attr-defined]
-        lexical = self.lexical.decision_function(matrix)  # type: ignore[attr-defined]
-        embedding = self.embedding.decision_function(vectors)  # type: ignore[attr-defined]
-        return np.column_stack([lexical, embedding, zero])
+            matrix = self.vectorizer.transform(texts)
+        return np.column_stack([self.lexical.decision(matrix),  # type: ignore[arg-type]
+                                self.embedding.decision(vectors), zero])
 
 
 @dataclass(frozen=True)
@@ -114,17 +115,18 @@ class LearnedModel:
 
     def transform(self, texts: list[str]) -> object:
         """The texts' TF-IDF rows (to pass to ``decision`` and ``top_words`` once)."""
-        return self.regressions.vectorizer.transform(texts)  # type: ignore[attr-defined]
+        return self.regressions.vectorizer.transform(texts)
 
     def top_words(self, texts: list[str], count: int = 3,
                   matrix: object = None) -> list[list[str]]:
         """Per text, the words and word pairs that raised its lexical score most."""
         vectorizer, lexical = self.regressions.vectorizer, self.regressions.lexical
         if matrix is None:
-            matrix = vectorizer.transform(texts)  # type: ignore[attr-defined]
+            matrix = vectorizer.transform(texts)
         matrix = matrix.tocsr()  # type: ignore[attr-defined]
-        names = vectorizer.get_feature_names_out()  # type: ignore[attr-defined]
-        weights = lexical.coef_[0]  # type: ignore[attr-defined]
+        names = vectorizer.names
+        weights = lexical.coef
+        assert weights is not None  # fitted
         found = []
         for row in range(matrix.shape[0]):
             start, end = matrix.indptr[row], matrix.indptr[row + 1]
@@ -153,14 +155,6 @@ class Cut:
     least_share: float  # the smallest such share of one calibration day
 
 
-def learning_available() -> bool:
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def can_learn(labels: np.ndarray) -> bool:
     positives = int(labels.sum())
     return positives >= MIN_POSITIVES and len(labels) - positives >= MIN_NEGATIVES
@@ -178,9 +172,9 @@ class FoldCache(Protocol):
 def fit(training: TrainingSet, days: int = CALIBRATION_DAYS,
         cache: FoldCache | None = None) -> LearnedModel:
     """Fit the regressions, and the signal weights on the last ``days`` labelled days
-    (scikit-learn). The word statistics are the whole set's (no labels in them)."""
-    vectorizer = _vectorizer()
-    matrix = vectorizer.fit_transform(training.texts)  # type: ignore[attr-defined]
+    The word statistics are the whole set's (no labels in them)."""
+    vectorizer = TfIdf()
+    matrix = vectorizer.fit_transform(training.texts)
     folds = _folds(training, vectorizer, matrix, days, cache)
     weights = _stack(folds)
     positives = int(training.labels.sum())
@@ -210,7 +204,7 @@ def calibrate(model: LearnedModel, recall: float) -> Cut | None:
                float((every >= threshold).mean()), least)
 
 
-def _folds(training: TrainingSet, vectorizer: object, matrix: object,
+def _folds(training: TrainingSet, vectorizer: TfIdf, matrix: object,
            days: int, cache: FoldCache | None = None) -> list[Fold]:
     """The last ``days`` labelled days (with a wanted paper and enough labels before),
     each scored by regressions fitted on the days before it (or taken from ``cache``)."""
@@ -238,32 +232,20 @@ def _folds(training: TrainingSet, vectorizer: object, matrix: object,
 def _stack(folds: list[Fold]) -> tuple[float, float, float] | None:
     """Signal weights from the folds' out-of-sample scores (a logistic regression on
     them); ``None`` with fewer than two folds or too few wanted papers in them."""
-    from sklearn.linear_model import LogisticRegression
-
     labels = np.concatenate([f.labels for f in folds]) if folds else np.zeros(0)
     if len(folds) < 2 or not can_learn(labels):
         return None
-    stacker = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(
-        np.vstack([f.signals for f in folds]), labels)
-    weights = np.clip(stacker.coef_[0], 0.0, None)  # a signal may be ignored, not inverted
+    stacker = Logistic(strength=1.0).fit(np.vstack([f.signals for f in folds]), labels)
+    assert stacker.coef is not None
+    weights = np.clip(stacker.coef, 0.0, None)  # a signal may be ignored, not inverted
     if not weights.any():
         return None
     return (float(weights[0]), float(weights[1]), float(weights[2]))
 
 
-def _vectorizer() -> object:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                           stop_words="english", dtype=np.float32)
-
-
-def _fit(training: TrainingSet, vectorizer: object, matrix: object) -> Regressions:
-    from sklearn.linear_model import LogisticRegression
-
-    embedding = LogisticRegression(C=EMBEDDING_REGULARIZATION, class_weight="balanced",
-                                   max_iter=3000, tol=TOLERANCE).fit(training.vectors,
-                                                                     training.labels)
-    lexical = LogisticRegression(C=LEXICAL_REGULARIZATION, class_weight="balanced",
-                                 max_iter=3000, tol=TOLERANCE).fit(matrix, training.labels)
+def _fit(training: TrainingSet, vectorizer: TfIdf, matrix: object) -> Regressions:
+    embedding = Logistic(EMBEDDING_REGULARIZATION, TOLERANCE, 3000).fit(training.vectors,
+                                                                       training.labels)
+    lexical = Logistic(LEXICAL_REGULARIZATION, TOLERANCE, 3000).fit(
+        matrix, training.labels)  # type: ignore[arg-type]
     return Regressions(vectorizer, lexical, embedding)

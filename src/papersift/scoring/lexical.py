@@ -11,6 +11,7 @@ imaging") is what an embedding blurs and a reader means literally.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -49,6 +50,7 @@ def words(text: str) -> list[tuple[str, str]]:
     return singles + doubles
 
 
+@functools.lru_cache(maxsize=65536)  # a day's abstracts repeat their words
 def _key(word: str) -> str:
     bare = word[:-1] if word.endswith("s") and len(word) > 2 else word  # LLMs, SSMs
     if len(bare) <= ABBREVIATION_CHARS and sum(c.isupper() for c in bare) >= 2:

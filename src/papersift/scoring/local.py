@@ -223,7 +223,7 @@ class LocalScorer:
                          interest_vectors: InterestVectors) -> np.ndarray:
         """The learned model's scores of ``vectors`` / ``texts`` (the day's papers, then
         any background rows), else the zero-shot score; sets ``cut`` when asked for."""
-        if not (self.settings.learn and self.embeds and learn.learning_available()):
+        if not (self.settings.learn and self.embeds):
             return zero
         today = {c.paper.arxiv_id for c in candidates}
         examples = [e for e in self.store.labelled_papers(
