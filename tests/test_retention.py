@@ -65,7 +65,7 @@ def play_days(store: Store, days: int, per_day: int, start: dt.date, first: int 
                                                        "attention; a new kernel.")
                                         for i, k in enumerate(judged)})
         store.add_label(keys[-1], "feedback", number % 2 == 0, title=batch[-1].title)
-        store.compact(day, relevance_cutoff=8, novelty_cutoff=7, novelty_days=30)
+        store.compact(day, cutoffs={"default": (8, 7)}, novelty_days=30)
     return days * per_day
 
 
@@ -130,7 +130,7 @@ def test_a_rerun_of_an_archived_day_pays_nothing(tmp_path, arxiv, llm, monkeypat
     monkeypatch.setattr(retention, "MAX_UNWANTED", 0)
     with Store(path) as store:
         store.save_day(later, a_day(real_papers(), 1, 5))
-        done = store.compact(later, relevance_cutoff=8, novelty_cutoff=7, novelty_days=30)
+        done = store.compact(later, cutoffs={"default": (8, 7)}, novelty_days=30)
         assert done.archived == 663 and done.shard is not None
         assert store.paper_count() == 5  # June's
     again = papersift("run", "--date", "2026-04-14", cwd=tmp_path, env_extra=env)

@@ -13,7 +13,7 @@ import feedparser
 from conftest import DATA
 from papersift.models import Candidate, Digest, Prompts, Scored, Selected, Usage
 from papersift.publish import publish
-from papersift.site import build_site
+from papersift.site import SiteOptions, build_site
 from papersift.sources.rss import parse_rss
 
 DAYS = [dt.date(2026, 4, 13), dt.date(2026, 4, 14), dt.date(2026, 4, 16)]  # 15th: no digest
@@ -168,7 +168,7 @@ def test_a_new_day_rewrites_only_the_pages_it_touches(tmp_path):
 def test_topic_feeds_link_themselves_and_every_page_links_them(tmp_path):
     papers = real_papers()
     publish(digest_for(DAYS[0], papers[:3], topic="Efficiency"), tmp_path, ["json", "site"],
-            site_url="https://ada.github.io/digest/")
+            SiteOptions(site_url="https://ada.github.io/digest/"))
     site = tmp_path / "site"
     feed = feedparser.parse((site / "feeds" / "efficiency.xml").read_text())
     [self_link] = [link.href for link in feed.feed.links if link.rel == "self"]

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from papersift import CONFIG_FILENAME as CONFIG_FILENAME  # named here too
+from papersift import DEFAULT_PROFILE
 from papersift.errors import ConfigError
 from papersift.models import ANNOUNCE_TYPES, AnnounceType
 
@@ -194,6 +195,8 @@ class OutputConfig(_Section):
     # Where the site is served (e.g. "https://USER.github.io/REPO/"): pushes link to its
     # day pages. PAPERSIFT_SITE_URL overrides it (the GitHub workflow sets it).
     site_url: Url | None = None
+    # Where the site is written (default: OUT/site).
+    site_dir: FilePath | None = None
 
 
 SUBJECT_FIELDS = ("count", "date")  # what an email subject can name
@@ -283,6 +286,24 @@ class Price(_Section):
     cached: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
 
+PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+class ProfileConfig(_Section):
+    """One reader (``[profiles.NAME]``): their interests and what is theirs alone; a key
+    left out is the file's own (``[selection]``, ``[summary]``, ``[authors]``,
+    ``[notify]``)."""
+
+    interests: FilePath
+    relevance_cutoff: Score | None = None
+    novelty_cutoff: Score | None = None
+    spotlight: Annotated[int, Field(ge=0, le=20)] | None = None
+    summary_language: Annotated[str, Field(min_length=2, max_length=40,
+                                           pattern=r"^[^\r\n{}<>]+$")] | None = None
+    follow: list[str] | None = None  # followed authors (replaces [authors] follow)
+    notify: NotifyConfig | None = None  # the reader's own push channels
+
+
 class Config(_Section):
     """The whole validated configuration; ``base_dir`` anchors its relative paths."""
 
@@ -297,7 +318,60 @@ class Config(_Section):
     output: OutputConfig = OutputConfig()
     notify: NotifyConfig = NotifyConfig()
     pricing: dict[str, Price] = {}
+    profiles: dict[str, ProfileConfig] = {}
     base_dir: Path = Field(default=Path("."), exclude=True, strict=False)
+    # Which reader this configuration is for, among which (``for_profile``); not keys
+    # of the file.
+    profile: str = Field(default=DEFAULT_PROFILE, exclude=True)
+    readers: tuple[str, ...] = Field(default=(), exclude=True)
+
+    @field_validator("profiles")
+    @classmethod
+    def _profile_names(cls, value: dict[str, ProfileConfig]) -> dict[str, ProfileConfig]:
+        for name in value:
+            if not PROFILE_NAME.match(name):
+                raise ValueError(f"{name!r} is not a profile name: lower-case letters, "
+                                 "digits, '-' and '_', at most 40, e.g. 'ada' or 'vision-lab'")
+        return value
+
+    @property
+    def profile_names(self) -> list[str]:
+        """The readers this configuration serves: its ``[profiles]``, else one."""
+        return list(self.profiles) or [self.profile]
+
+    def for_profile(self, name: str) -> Config:
+        """The configuration of one reader: the file's settings with the profile's own
+        on top; its outputs in ``OUT/profiles/NAME`` (site: ``OUT/site/NAME``), the store
+        shared. Without ``[profiles]``, ``default`` is the file itself."""
+        if not self.profiles:
+            if name != self.profile:
+                raise ConfigError(f"no profile {name!r}: the configuration has no "
+                                  "[profiles] (its one reader is 'default')")
+            return self
+        if name not in self.profiles:
+            raise ConfigError(f"no profile {name!r} (profiles: {', '.join(self.profiles)})")
+        own = self.profiles[name]
+        chosen = {"relevance_cutoff": own.relevance_cutoff,
+                  "novelty_cutoff": own.novelty_cutoff, "spotlight": own.spotlight}
+        output = self.output.model_copy(update={
+            "dir": self.out_dir / "profiles" / name, "store": self.store_path,
+            "site_dir": self.site_dir / name})
+        return self.model_copy(update={
+            "prompts": self.prompts.model_copy(update={"interests": own.interests}),
+            "selection": self.selection.model_copy(update={
+                k: v for k, v in chosen.items() if v is not None}),
+            "summary": self.summary.model_copy(update={"language": own.summary_language})
+            if own.summary_language else self.summary,
+            "authors": self.authors.model_copy(update={"follow": own.follow})
+            if own.follow is not None else self.authors,
+            "notify": own.notify if own.notify is not None else self.notify,
+            "output": output, "profiles": {}, "profile": name,
+            "readers": tuple(self.profiles)})
+
+    @property
+    def site_path(self) -> str:
+        """Where this reader's pages are in the site served ("" or "NAME/")."""
+        return f"{self.profile}/" if self.readers else ""
 
     def resolve(self, path: Path) -> Path:
         """A path from the file, made absolute against the file's folder."""
@@ -307,6 +381,11 @@ class Config(_Section):
     @property
     def out_dir(self) -> Path:
         return self.resolve(self.output.dir)
+
+    @property
+    def site_dir(self) -> Path:
+        return self.resolve(self.output.site_dir) if self.output.site_dir else \
+            self.out_dir / "site"
 
     @property
     def store_path(self) -> Path:
@@ -354,6 +433,13 @@ class Secrets:
                             self.slack_webhook_url, self.webhook_url) if v]
 
 
+def site_address(config: Config, secrets: Secrets) -> str | None:
+    """Where the reader's site is served, ending in "/" (environment first, then the
+    config; a reader of several has theirs under ``NAME/``)."""
+    url = secrets.site_url or config.output.site_url
+    return None if not url else url.rstrip("/") + "/" + config.site_path
+
+
 def load_config(path: Path) -> Config:
     """Read and validate ``path``; raise ``ConfigError`` naming file, key and value."""
     path = path.expanduser()
@@ -374,8 +460,11 @@ def load_config(path: Path) -> Config:
 
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
     """Validate a parsed TOML document; ``path`` names the file in error messages."""
-    if "base_dir" in raw:
-        raise ConfigError(f"{path}: base_dir: unknown key")
+    for internal in ("base_dir", "profile"):
+        if internal in raw:
+            raise ConfigError(f"{path}: {internal}: unknown key (profiles are "
+                              "[profiles.NAME] tables)" if internal == "profile" else
+                              f"{path}: {internal}: unknown key")
     try:
         return Config.model_validate({**raw, "base_dir": path.parent.resolve()})
     except ValidationError as exc:
@@ -425,4 +514,4 @@ def _known_keys(section_loc: tuple[Any, ...]) -> list[str]:
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation
-    return [name for name in model.model_fields if name != "base_dir"]
+    return [name for name in model.model_fields if name not in ("base_dir", "profile")]

@@ -5,15 +5,21 @@ The file (``papersift-feedback.json``) is what the site's "Export feedback" butt
 writes::
 
     {"format": "papersift-feedback", "version": 1, "exported_at": "...",
-     "labels": [{"arxiv_id": "2604.01234", "like": true, "title": "...", "at": "..."}]}
+     "labels": [{"arxiv_id": "2604.01234", "like": true, "title": "...", "at": "...",
+                 "profile": "ada"}]}
+
+``profile`` (the reader whose page was clicked) is there when the configuration has
+several ``[profiles]``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from papersift.config import PROFILE_NAME
 from papersift.errors import PapersiftError
 from papersift.sources.common import normalize_arxiv_id
 from papersift.store import Store
@@ -34,6 +40,7 @@ class Verdict:
     arxiv_id: str
     like: bool
     title: str = ""
+    profile: str | None = None  # whose page it was clicked on; None: the command's reader
 
 
 def verdict_from(entry: Any) -> Verdict:
@@ -48,7 +55,11 @@ def verdict_from(entry: Any) -> Verdict:
     if not isinstance(like, bool):
         raise ValueError(f"{arxiv_id}: like must be true or false, not {like!r}")
     title = entry.get("title", "")
-    return Verdict(arxiv_id, like, clean_text(title)[:500] if isinstance(title, str) else "")
+    profile = entry.get("profile")
+    if profile is not None and not (isinstance(profile, str) and PROFILE_NAME.match(profile)):
+        raise ValueError(f"{arxiv_id}: profile {profile!r} is not a profile name")
+    return Verdict(arxiv_id, like, clean_text(title)[:500] if isinstance(title, str) else "",
+                   profile)
 
 
 def read_feedback_file(path: Path) -> list[Verdict]:
@@ -82,12 +93,30 @@ def verdicts_of(document: Any) -> list[Verdict]:
             verdict = verdict_from(entry)
         except ValueError as exc:
             raise ValueError(f"labels[{number}]: {exc}") from None
-        verdicts.pop(verdict.arxiv_id, None)
-        verdicts[verdict.arxiv_id] = verdict
+        key = (verdict.arxiv_id, verdict.profile)
+        verdicts.pop(key, None)
+        verdicts[key] = verdict
     return list(verdicts.values())
 
 
+def unknown_readers(verdicts: list[Verdict], profiles: Collection[str],
+                    default: str | None) -> str | None:
+    """Why ``verdicts`` cannot all be recorded for the configuration's ``profiles`` (a
+    verdict for a reader it does not have, or one naming no reader when the command has
+    none to give it), or None."""
+    named = sorted({v.profile for v in verdicts if v.profile and v.profile not in profiles})
+    if named:
+        return (f"verdicts for profile(s) {', '.join(named)}, which the configuration does "
+                f"not have (profiles: {', '.join(profiles)}); nothing imported")
+    if default is None and any(v.profile is None for v in verdicts):
+        return ("some verdicts name no profile and the configuration has several; say "
+                "whose with --profile NAME; nothing imported")
+    return None
+
+
 def record(store: Store, verdicts: list[Verdict]) -> None:
-    """Write the verdicts as the reader's labels (the latest verdict per paper wins)."""
+    """Write the verdicts as their readers' labels (the store's reader where a verdict
+    names none; the latest verdict per paper wins)."""
     for verdict in verdicts:
-        store.add_label(verdict.arxiv_id, "feedback", verdict.like, title=verdict.title)
+        reader = store.for_profile(verdict.profile) if verdict.profile else store
+        reader.add_label(verdict.arxiv_id, "feedback", verdict.like, title=verdict.title)

@@ -23,7 +23,7 @@ from papersift.models import NotScored, RunStatus
 from papersift.text import load_json, script_assignment
 
 STATUS_FILE = "status.json"
-SITE_STATUS_SCRIPT = "site/assets/status.js"
+SITE_STATUS_SCRIPT = "assets/status.js"  # in the site
 
 
 def digest_status(day: dt.date, model: str, *, selected: int, total: int,
@@ -113,20 +113,23 @@ def with_failed_step(status: RunStatus, why: str) -> RunStatus:
                    message=f"{status.message} Failed after the run: {why}.")
 
 
-def stage_status(staging: Staging, out_dir: Path, status: RunStatus, *, site: bool) -> None:
-    """Stage ``OUT/status.json`` (and the site's status script) with the caller's files."""
+def stage_status(staging: Staging, out_dir: Path, status: RunStatus, *,
+                 site_dir: Path | None) -> None:
+    """Stage ``OUT/status.json`` (and the status script of the site in ``site_dir``)
+    with the caller's files."""
     record = status_record(status)
     staging.write(out_dir / STATUS_FILE, json.dumps(record, indent=2) + "\n")
-    if site:
-        staging.write(out_dir / SITE_STATUS_SCRIPT, script_assignment(
+    if site_dir is not None:
+        staging.write(site_dir / SITE_STATUS_SCRIPT, script_assignment(
             "PAPERSIFT_STATUS", json.dumps(record, ensure_ascii=False)))
 
 
-def write_status(out_dir: Path, status: RunStatus, *, site: bool) -> None:
+def write_status(out_dir: Path, status: RunStatus, *, site_dir: Path | None) -> None:
     """Write the latest status now (a morning without a digest still says how it went).
     The site's script is only written where a site already exists."""
     with Staging() as staging:
-        stage_status(staging, out_dir, status, site=site and (out_dir / "site").is_dir())
+        stage_status(staging, out_dir, status,
+                     site_dir=site_dir if site_dir is not None and site_dir.is_dir() else None)
         staging.commit()
 
 
@@ -145,7 +148,8 @@ class NoMorning(PapersiftError):
     exit_code = 2
 
 
-def note_failed_steps(out_dir: Path, failed: list[str], *, site: bool) -> RunStatus:
+def note_failed_steps(out_dir: Path, failed: list[str], *,
+                      site_dir: Path | None) -> RunStatus:
     """Add failed deployment steps to the recorded status (``OUT/status.json`` and the
     site's banner); ``NoMorning`` when none is recorded."""
     record = read_status(out_dir)
@@ -159,7 +163,7 @@ def note_failed_steps(out_dir: Path, failed: list[str], *, site: bool) -> RunSta
     for why in failed:
         status = with_failed_step(status, why)
     if failed:
-        write_status(out_dir, status, site=site)
+        write_status(out_dir, status, site_dir=site_dir)
     return status
 
 

@@ -28,7 +28,7 @@ from papersift.scoring.chat import Answer, AsyncChat, RequestFailed, make_async_
 from papersift.scoring.parse import iter_json_objects
 from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import default_text
-from papersift.site import best_first, build_site, load_days, site_environment
+from papersift.site import SiteOptions, best_first, build_site, load_days, site_environment
 from papersift.store import Store
 from papersift.text import capped, clean_text, load_json
 
@@ -128,23 +128,28 @@ def _data(text: str) -> str:
     return html.escape(capped(clean_text(str(text)), 400), quote=False)
 
 
-def write_overview(overview: MonthlyOverview, out_dir: Path) -> list[Path]:
+def write_overview(overview: MonthlyOverview, out_dir: Path,
+                   site: SiteOptions | None = None) -> list[Path]:
     """``OUT/md/YYYY-MM/overview.md``, its JSON, and the site page the month page links."""
+    site = site or SiteOptions()
     with Staging() as staging:
-        written = stage_overview(overview, out_dir, staging)
+        written = stage_overview(overview, out_dir, staging,
+                                 site.site_dir or out_dir / "site")
         # Touching the month (not one of its days) rewrites its page, which now links the
         # overview (staged above, so the page knows it will exist).
         build_site(out_dir, touched=[dt.date.fromisoformat(f"{overview.month}-01")],
-                   staging=staging)
+                   staging=staging, options=site)
         staging.commit()
     return written
 
 
-def stage_overview(overview: MonthlyOverview, out_dir: Path, staging: Staging) -> list[Path]:
-    """Stage the overview's Markdown, JSON and site page with the caller's files."""
+def stage_overview(overview: MonthlyOverview, out_dir: Path, staging: Staging,
+                   site_dir: Path) -> list[Path]:
+    """Stage the overview's Markdown, JSON and site page (in ``site_dir``) with the
+    caller's files."""
     md = out_dir / "md" / overview.month / "overview.md"
     record = out_dir / "json" / overview.month / "overview.json"
-    page = out_dir / "site" / overview.month / "overview.html"
+    page = site_dir / overview.month / "overview.html"
     staging.write(md, markdown_environment().get_template("overview.md.j2").render(
         o=overview))
     staging.write(record, json.dumps(_record(overview), ensure_ascii=False, indent=2) + "\n")

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from papersift.atomic import write_atomic
-from papersift.config import Config, Secrets
+from papersift.config import Config, Secrets, site_address
 from papersift.errors import NoAnnouncements, PapersiftError, SourceError
 from papersift.health import (
     STATUS_FILE,
@@ -26,9 +26,9 @@ from papersift.health import (
     write_status,
 )
 from papersift.models import RunStatus
-from papersift.notify import send_all, should_push, site_address
+from papersift.notify import send_all, should_push
 from papersift.notify.push import NoStoredDigest, Push, PushResult, digest_push, status_push
-from papersift.pipeline import RunResult, run
+from papersift.pipeline import RunResult, run_all
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.redact import Redactor
 from papersift.render import digest_record
@@ -52,45 +52,62 @@ class Morning:
 
 def run_morning(config: Config, *, day: dt.date | None = None, secrets: Secrets | None = None,
                 progress: Progress = NULL_PROGRESS, push: bool = True) -> Morning:
-    """Run the day, write its status and send the pushes (``push=False``: later, by
+    """The morning of the configuration's one reader (or its first profile):
+    ``run_mornings``."""
+    return next(iter(run_mornings(config, day=day, secrets=secrets, progress=progress,
+                                  push=push).values()))
+
+
+def run_mornings(config: Config, *, day: dt.date | None = None,
+                 secrets: Secrets | None = None, progress: Progress = NULL_PROGRESS,
+                 push: bool = True) -> dict[str, Morning]:
+    """Run the day for every reader (one fetch, one store: ``pipeline.run_all``), write
+    each reader's status and send each reader's pushes (``push=False``: later, by
     ``send_morning``, once the deployment's own steps are done). Raises what a run
     raises, except the two outcomes that are news rather than errors: no announcements,
-    and a source that cannot be read (returned in ``Morning.error`` after its status is
+    and a source that cannot be read (returned in ``Morning.error`` after each status is
     out)."""
     secrets = secrets or Secrets.from_env()
+    readers = {name: config.for_profile(name) for name in config.profile_names}
 
-    def pushes(status: RunStatus, record: dict | None) -> list[PushResult]:
-        return _push(config, secrets, status, record) if push else []
+    def ended(status: RunStatus, error: PapersiftError | None = None) -> dict[str, Morning]:
+        redact = Redactor.from_environment(secrets.values())
+        status = redact.apply(status)
+        found = {}
+        for name, reader in readers.items():
+            write_status(reader.out_dir, status, site_dir=reader.site_dir
+                         if "site" in reader.output.formats else None)
+            found[name] = Morning(status, pushes=pushes(reader, status, None), error=error)
+        return found
 
-    site = "site" in config.output.formats
+    def pushes(reader: Config, status: RunStatus, record: dict | None) -> list[PushResult]:
+        return _push(reader, secrets, status, record) if push else []
+
     now = dt.datetime.now(dt.UTC)
     try:
-        result = run(config, day=day, secrets=secrets, progress=progress)
+        results = run_all(config, day=day, secrets=secrets, progress=progress)
     except NoAnnouncements as exc:
-        status = no_announcements_status(exc.day or day, now)
-        write_status(config.out_dir, status, site=site)
-        return Morning(status, pushes=pushes(status, None))
+        return ended(no_announcements_status(exc.day or day, now))
     except SourceError as exc:
-        redact = Redactor.from_environment(secrets.values())
-        status = redact.apply(upstream_failure_status(day, str(exc), now))
-        write_status(config.out_dir, status, site=site)
-        return Morning(status, pushes=pushes(status, None), error=exc)
+        return ended(upstream_failure_status(day, str(exc), now), exc)
     except PapersiftError as exc:
         if exc.exit_code == 1:  # not a usage error: a morning that failed, said so
-            redact = Redactor.from_environment(secrets.values())
-            status = redact.apply(run_failure_status(day, str(exc), now))
-            write_status(config.out_dir, status, site=site)
-            return Morning(status, pushes=pushes(status, None), error=exc)
+            return ended(run_failure_status(day, str(exc), now), exc)
         raise
-    status = result.digest.status
-    assert status is not None  # the pipeline always sets it
-    return Morning(status, result, pushes(status, digest_record(result.digest)))
+    mornings = {}
+    for name, result in results.items():
+        status = result.digest.status
+        assert status is not None  # the pipeline always sets it
+        mornings[name] = Morning(status, result, pushes(readers[name], status,
+                                                        digest_record(result.digest)))
+    return mornings
 
 
 def send_morning(config: Config, secrets: Secrets, failed: list[str]) -> Morning:
     """Send the pushes of the morning ``OUT/status.json`` records, after adding the
     deployment steps that ``failed`` ("what: why") to it (and to the site's banner)."""
-    status = note_failed_steps(config.out_dir, failed, site="site" in config.output.formats)
+    status = note_failed_steps(config.out_dir, failed, site_dir=config.site_dir
+                               if "site" in config.output.formats else None)
     digest = None
     if status.day is not None and status.total:
         try:

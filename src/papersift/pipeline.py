@@ -39,11 +39,11 @@ from papersift.models import (
     Usage,
 )
 from papersift.progress import NULL_PROGRESS, Progress
-from papersift.publish import publish
+from papersift.publish import publish, site_options
 from papersift.redact import Redactor
 from papersift.scoring import Scorer
 from papersift.scoring.chat import check_endpoint
-from papersift.scoring.encoders import PACKAGED_MODEL
+from papersift.scoring.encoders import PACKAGED_MODEL, Encoder
 from papersift.scoring.hybrid import HybridScorer
 from papersift.scoring.interests import parse_interests, usable
 from papersift.scoring.llm import LLMScorer, make_async_client
@@ -53,6 +53,7 @@ from papersift.scoring.prompts import PromptSet
 from papersift.scoring.relevance import paper_text
 from papersift.scoring.topics import tag_topics
 from papersift.selection import author_matched, select, spotlight
+from papersift.site import build_readers_index
 from papersift.sources import check_day, fetch_day, keep_announced, latest_possible_day
 from papersift.store import Store, run_lock
 from papersift.summaries import LLMSummaries, summarise
@@ -86,12 +87,34 @@ def run(
     scorer_factory: ScorerFactory | None = None,
     today: dt.date | None = None,
 ) -> RunResult:
-    """Build one day's digest (``day=None``: the latest announcement day) and write it."""
+    """Build one day's digest (``day=None``: the latest announcement day) and write it:
+    the configuration's one reader (``config.for_profile``), or its first profile."""
+    results = run_all(config, day=day, secrets=secrets, progress=progress,
+                      scorer_factory=scorer_factory, today=today)
+    return next(iter(results.values()))
+
+
+def run_all(
+    config: Config,
+    *,
+    day: dt.date | None = None,
+    secrets: Secrets | None = None,
+    progress: Progress = NULL_PROGRESS,
+    scorer_factory: ScorerFactory | None = None,
+    today: dt.date | None = None,
+) -> dict[str, RunResult]:
+    """The day's digest of every reader of ``config`` (its ``[profiles]``, else its one
+    reader), by profile name. The day is fetched once, kept once in the one store and
+    each paper embedded once; each reader is scored, selected and published on its own
+    (``OUT/profiles/NAME``) and learns from its own verdicts."""
     secrets = secrets or Secrets.from_env()
     redact = Redactor.from_environment(secrets.values())
     today = today or latest_possible_day()
-    prompts = PromptSet.from_config(config)  # a bad interests file fails before any fetch
-    preflight(config, secrets, day, today, prompts)
+    readers = [config.for_profile(name) for name in config.profile_names]
+    # a bad interests file fails before any fetch
+    prompts = {r.profile: PromptSet.from_config(r) for r in readers}
+    for reader in readers:
+        preflight(reader, secrets, day, today, prompts[reader.profile])
     with run_lock(config.store_path, config.output.lock_timeout_seconds):
         # Fetching first: a source that fails (offline, a bad file) fails in seconds,
         # and a day without announcements never loads a model.
@@ -99,20 +122,38 @@ def run(
         fetched = fetch_day(config.arxiv, day, file_path=file_path, progress=progress,
                             today=today)
         log.info("%s: %d papers for %s", fetched.source, len(fetched.papers), fetched.day)
-        if scorer_factory is None:
-            scorer_factory = scorer_factory_for(config, secrets, prompts, progress)
+        encoder = None
+        if scorer_factory is None and any(
+                chosen_scorer(r, secrets) in ("local", "hybrid") for r in readers):
+            encoder = make_encoder(_local_settings(config))  # loaded once for every reader
+        results: dict[str, RunResult] = {}
         with Store(config.store_path, redact=redact) as store:
             store.save_day(fetched.day, fetched.papers)
-            run_id = store.start_run(fetched.day)
-            try:
-                scorer = scorer_factory(store, run_id, fetched.day)
-                store.set_run_model(run_id, scorer.model)
-                return _run_day(config, secrets, fetched, store, run_id, scorer, prompts,
-                                redact, progress)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    store.finish_run(run_id, status="failed")
-                raise
+            for reader in readers:
+                results[reader.profile] = _run_reader(
+                    reader, secrets, fetched, store.for_profile(reader.profile),
+                    scorer_factory or scorer_factory_for(
+                        reader, secrets, prompts[reader.profile], progress, encoder),
+                    prompts[reader.profile], redact, progress)
+            if len(readers) > 1 and "site" in config.output.formats:
+                build_readers_index(config.site_dir, config.profile_names)
+            _compact(store, fetched.day, readers)
+        return results
+
+
+def _run_reader(config: Config, secrets: Secrets, fetched: FetchedDay, store: Store,
+                scorer_factory: ScorerFactory, prompts: PromptSet, redact: Redactor,
+                progress: Progress) -> RunResult:
+    run_id = store.start_run(fetched.day)
+    try:
+        scorer = scorer_factory(store, run_id, fetched.day)
+        store.set_run_model(run_id, scorer.model)
+        return _run_day(config, secrets, fetched, store, run_id, scorer, prompts, redact,
+                        progress)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store.finish_run(run_id, status="failed")
+        raise
 
 
 def preflight(config: Config, secrets: Secrets, day: dt.date | None, today: dt.date,
@@ -165,11 +206,15 @@ def chosen_scorer(config: Config, secrets: Secrets) -> str:
 
 
 def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
-                       progress: Progress) -> ScorerFactory:
-    """The scorer for the configuration; loads the local model when one is used."""
+                       progress: Progress, encoder: Encoder | None = None) -> ScorerFactory:
+    """The scorer for the configuration; loads the local model when one is used (unless
+    ``encoder`` is the one loaded already)."""
     kind = chosen_scorer(config, secrets)
     use_llm = kind in ("llm", "hybrid")
-    encoder = make_encoder(_local_settings(config)) if kind in ("local", "hybrid") else None
+    if kind in ("local", "hybrid") and encoder is None:
+        encoder = make_encoder(_local_settings(config))
+    elif kind == "llm":
+        encoder = None
     interests = parse_interests(prompts.interests)
     prices = PriceTable(config.pricing)
 
@@ -273,24 +318,22 @@ def _run_day(
           for s in scored),
         *((n.paper.arxiv_id, "not_scored", n.reason) for n in not_scored),
     ])
-    site_url = secrets.site_url or (str(config.output.site_url)
-                                    if config.output.site_url else None)
-    written = publish(digest, config.out_dir, list(config.output.formats), site_url,
-                      secrets.github_repository, verdicts=store.feedback_by_day())
+    written = publish(digest, config.out_dir, list(config.output.formats),
+                      site_options(config, secrets), verdicts=store.feedback_by_day())
     store.finish_run(run_id, status="done", total=digest.total, scanned=digest.scanned,
                      relevant=len(selected), not_scored=len(not_scored))
-    _compact(config, store, fetched.day)
     return RunResult(digest, written, run_usage, store.path,
                      asked=outcome.asked, fresh=outcome.fresh)
 
 
-def _compact(config: Config, store: Store, day: dt.date) -> None:
-    """Keep the store bounded once the day is published (``store.retention``); a failure
-    here costs nothing published, so it is said and the morning goes on."""
+def _compact(store: Store, day: dt.date, readers: Sequence[Config]) -> None:
+    """Keep the store bounded once the day is published (``store.retention``), keeping
+    what every reader's learner samples; a failure here costs nothing published, so it
+    is said and the morning goes on."""
     try:
-        done = store.compact(day, relevance_cutoff=config.selection.relevance_cutoff,
-                             novelty_cutoff=config.selection.novelty_cutoff,
-                             novelty_days=_local_settings(config).novelty_days)
+        done = store.compact(day, cutoffs={
+            r.profile: (r.selection.relevance_cutoff, r.selection.novelty_cutoff)
+            for r in readers}, novelty_days=_local_settings(readers[0]).novelty_days)
     except sqlite3.Error as exc:
         log.warning("%s: could not compact the store (%s); it is whole, only larger",
                     store.path, exc)

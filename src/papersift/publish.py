@@ -6,24 +6,27 @@ import datetime as dt
 from pathlib import Path
 
 from papersift.atomic import Staging
+from papersift.config import Config, Secrets, site_address
 from papersift.health import stage_status
 from papersift.models import Digest
 from papersift.monthly import overview_of, stage_overview, written_by_llm
 from papersift.render import digest_record, output_path, record_json, render_markdown
 from papersift.render.navigation import archived_days, navigation, neighbours, with_navigation
 from papersift.render.record import digest_from_record
-from papersift.site import build_site
+from papersift.site import SiteOptions, build_site
 from papersift.verdicts import Verdicts, changed_days
 
 
 def publish(digest: Digest, out_dir: Path, formats: list[str],
-            site_url: str | None = None, github_repository: str | None = None,
-            verdicts: Verdicts | None = None) -> list[Path]:
+            site: SiteOptions | None = None, verdicts: Verdicts | None = None
+            ) -> list[Path]:
     """Write the digest in each format, plus ``OUT/latest.md``, the month's overview (so
     the Markdown's Monthly Overview link always leads somewhere) and the site pages it
-    touches; with the reader's ``verdicts``, the days they change are written again
-    (``verdicts``). Return the main paths written. Raises ``PublishError`` (nothing
-    written)."""
+    touches (``site``: where, and what they link to); with the reader's ``verdicts``, the
+    days they change are written again (``verdicts``). Return the main paths written.
+    Raises ``PublishError`` (nothing written)."""
+    site = site or SiteOptions()
+    site_dir = site.site_dir or out_dir / "site"
     shown: list[Path] = []
     record = digest_record(digest)
     rewritten = changed_days(out_dir, verdicts or {}, {digest.day: record})
@@ -40,7 +43,7 @@ def publish(digest: Digest, out_dir: Path, formats: list[str],
                 if not written_by_llm(out_dir, month):
                     stage_overview(overview_of(out_dir, month, {
                         day: r for day, r in records.items() if f"{day:%Y-%m}" == month}),
-                        out_dir, staging)
+                        out_dir, staging, site_dir)
         if "json" in formats or "site" in formats:  # the site is built from the JSON
             for day, day_record in records.items():
                 path = output_path(out_dir, "json", day)
@@ -49,11 +52,11 @@ def publish(digest: Digest, out_dir: Path, formats: list[str],
                     shown.append(path)
         if "site" in formats:
             build_site(out_dir, touched=sorted(records), pending=records,
-                       staging=staging, site_url=site_url,
-                       github_repository=github_repository)
-            shown.append(out_dir / "site" / "index.html")
+                       staging=staging, options=site)
+            shown.append(site_dir / "index.html")
         if digest.status is not None:
-            stage_status(staging, out_dir, digest.status, site="site" in formats)
+            stage_status(staging, out_dir, digest.status,
+                         site_dir=site_dir if "site" in formats else None)
         staging.commit()
     return shown
 
@@ -82,3 +85,10 @@ def _write_markdown(day: dt.date, texts: dict[dt.date, str], out_dir: Path,
         if text_day == day:
             written += [path] + ([out_dir / "latest.md"] if text_day == days[-1] else [])
     return written
+
+
+def site_options(config: Config, secrets: Secrets) -> SiteOptions:
+    """Where the reader's site is written and served, and what its pages link to."""
+    return SiteOptions(config.site_dir, site_address(config, secrets),
+                       secrets.github_repository,
+                       config.profile if config.readers else None, config.readers)

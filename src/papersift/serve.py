@@ -1,7 +1,9 @@
 """``papersift serve``: the archive site on 127.0.0.1, where a click on Like or Dislike
 goes straight into the store (the next run learns from it).
 
-Only the loopback interface is served. ``POST /api/feedback`` takes one verdict as JSON;
+Only the loopback interface is served. ``POST /api/feedback`` takes one verdict as JSON
+(on a site of several readers, ``POST /NAME/api/feedback``: the reader whose pages
+they are);
 a request from another site's page is refused: it must say ``application/json`` (which a
 cross-site form cannot, and a cross-site script only after a preflight this server never
 allows) and, when the browser names its origin, come from this server's own pages.
@@ -20,11 +22,13 @@ import json
 import logging
 import os
 import sqlite3
+from dataclasses import replace
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from papersift import DEFAULT_PROFILE
 from papersift.errors import PapersiftError
 from papersift.feedback import record, verdict_from
 from papersift.folders import why_not_readable
@@ -38,17 +42,28 @@ MAX_BODY = 4096
 STORE_WAIT_SECONDS = 5.0  # a click waits this long for a run to let go of the store
 
 
-def make_server(site_dir: Path, store_path: Path, port: int = 8000) -> ThreadingHTTPServer:
+def make_server(site_dir: Path, store_path: Path, port: int = 8000,
+                readers: tuple[str, ...] = ()) -> ThreadingHTTPServer:
     """A server of ``site_dir`` on 127.0.0.1:``port`` (0: any free port) writing verdicts
-    into the store at ``store_path``; call ``serve_forever()``."""
-    handler = functools.partial(_Handler, store_path, directory=str(site_dir))
+    into the store at ``store_path`` (``readers``: the profiles whose sites are
+    ``site_dir/NAME``, each click the reader's of its page); call ``serve_forever()``."""
+    handler = functools.partial(_Handler, store_path, readers, directory=str(site_dir))
     return ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    def __init__(self, store_path: Path, *args: Any, **kwargs: Any):
-        self.store_path = store_path
+    def __init__(self, store_path: Path, readers: tuple[str, ...], *args: Any,
+                 **kwargs: Any):
+        self.store_path, self.readers = store_path, readers
         super().__init__(*args, **kwargs)
+
+    def _reader_at(self, endpoint: str) -> str | None:
+        """The reader whose ``endpoint`` (``FEEDBACK_PATH``, ``LIVE_SCRIPT``) the request
+        names, or None when it names none."""
+        path = self.path.split("?", 1)[0]
+        if not self.readers:
+            return DEFAULT_PROFILE if path == endpoint else None
+        return next((r for r in self.readers if path == f"/{r}{endpoint}"), None)
 
     def _own_host(self) -> bool:
         """The request names this server (not a rebound name of another site)."""
@@ -67,11 +82,12 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         if not self._own_host():
             return
-        if self.path.split("?", 1)[0] == LIVE_SCRIPT:  # the pages' "served live" flag
+        if self._reader_at(LIVE_SCRIPT) is not None:  # the pages' "served live" flag
             self._send(HTTPStatus.OK, b"window.PAPERSIFT_LIVE = true;\n", "text/javascript")
             return
-        if self.path.split("?", 1)[0] == FEEDBACK_PATH:
-            self._with_store(lambda store: self._json(
+        reader = self._reader_at(FEEDBACK_PATH)
+        if reader is not None:
+            self._with_store(reader, lambda store: self._json(
                 HTTPStatus.OK, {"labels": store.feedback_labels()}))
             return
         super().do_GET()
@@ -95,7 +111,8 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_POST(self) -> None:
         if not self._own_host():
             return
-        if self.path.split("?", 1)[0] != FEEDBACK_PATH:
+        reader = self._reader_at(FEEDBACK_PATH)
+        if reader is None:
             self._json(HTTPStatus.NOT_FOUND, {"error": "no such endpoint"})
             return
         origin = self.headers.get("Origin")
@@ -113,7 +130,8 @@ class _Handler(SimpleHTTPRequestHandler):
             self._json(HTTPStatus.BAD_REQUEST, {"error": f"a body of 1 to {MAX_BODY} bytes"})
             return
         try:
-            verdict = verdict_from(load_json(self.rfile.read(length)))
+            # the reader of the page clicked on, whatever the body says
+            verdict = replace(verdict_from(load_json(self.rfile.read(length))), profile=None)
         except ValueError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
             return
@@ -123,13 +141,14 @@ class _Handler(SimpleHTTPRequestHandler):
             log.info("%s: %s", verdict.arxiv_id, "liked" if verdict.like else "disliked")
             self._json(HTTPStatus.OK, {"arxiv_id": verdict.arxiv_id, "like": verdict.like})
 
-        self._with_store(store_it)
+        self._with_store(reader, store_it)
 
-    def _with_store(self, use: Any) -> None:
-        """``use(store)``; a store that is busy (a run writing it) or broken: one line,
-        503, and the page says the click was not kept."""
+    def _with_store(self, reader: str, use: Any) -> None:
+        """``use(store)``, as ``reader``'s; a store that is busy (a run writing it) or
+        broken: one line, 503, and the page says the click was not kept."""
         try:
-            with Store(self.store_path, busy_timeout=STORE_WAIT_SECONDS) as store:
+            with Store(self.store_path, busy_timeout=STORE_WAIT_SECONDS,
+                       profile=reader) as store:
                 use(store)
         except (PapersiftError, sqlite3.Error) as exc:
             reason = " ".join(str(exc).split())

@@ -12,7 +12,15 @@ import typer
 
 from papersift import CONFIG_FILENAME, __version__
 from papersift.cli import deploy, reader
-from papersift.cli.options import ConfigOption, OutOption, QuietOption, VerboseOption, load
+from papersift.cli.options import (
+    ConfigOption,
+    OutOption,
+    ProfileOption,
+    QuietOption,
+    VerboseOption,
+    load,
+    load_reader,
+)
 from papersift.cli.output import (
     EXIT_PUSH_FAILED,
     RichProgress,
@@ -59,8 +67,14 @@ def init(
         "--package", help="What the workflow pip-installs (default: where this papersift "
                           "was installed from, as pip recorded it; a local folder cannot "
                           "be, so then this is needed).")] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", "-p", help="Add a reader to the folder's papersift.toml: "
+                                "[profiles.NAME] and a starter interests-NAME.md.")] = None,
 ) -> None:
     """Write a commented papersift.toml and a starter interests.md (never overwrites)."""
+    if profile is not None:
+        _add_profile(directory / CONFIG_FILENAME, profile)
+        return
     starters = {name: directory / name for name in (CONFIG_FILENAME, "interests.md")}
     existing = [str(p) for p in starters.values() if p.exists()]
     if existing and not github:
@@ -89,6 +103,21 @@ def init(
                   "tab. It runs every weekday morning after that.")
 
 
+def _add_profile(config: Path, name: str) -> None:
+    from papersift.profiles import add_profile
+
+    with exit_on_error():
+        added = add_profile(config, name)
+    for path in added.written:
+        out.print(f"wrote {path}")
+    for source, target in added.moved:
+        out.print(f"moved {source} to {target} (the reader of the file is now profile "
+                  "'default')")
+    out.print(f"Next: describe what {name} wants to read in "
+              f"{config.parent / f'interests-{name}.md'}; the next `papersift run` writes "
+              "every reader's digest.")
+
+
 def _ignore_outputs(gitignore: Path) -> None:
     lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
     missing = [line for line in GITIGNORE_LINES if line not in lines]
@@ -106,31 +135,42 @@ def run_command(
     push: Annotated[bool, typer.Option(
         "--push/--no-push", help="Send the pushes now (--no-push: later, with "
                                  "`papersift notify --morning`).")] = True,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", "-p", help="Run for this reader only (default: every [profiles] "
+                                "reader, or the configuration's one).")] = None,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Build one day's digest, write it (Markdown, JSON, site) and send the pushes."""
     from papersift.config import Secrets
-    from papersift.morning import run_morning
+    from papersift.morning import run_mornings
 
     secrets = Secrets.from_env()
     setup_logging(verbose, quiet, secrets)
     day = _parse_day(date)
     with exit_on_error(verbose):
         cfg = load(config, out_dir)
+        if profile is not None:
+            cfg = cfg.for_profile(profile)
         with progress_bars(quiet) as progress:
-            morning = run_morning(cfg, day=day, secrets=secrets,
-                                  progress=RichProgress(progress), push=push)
-    if morning.result is None and morning.error is None and not quiet:
-        out.print(morning.status.message)  # no announcements: not an error
-    if morning.result is not None and not quiet:
-        print_summary(morning.result)
-    report_pushes(morning.pushes, morning.status.day, quiet)
-    if morning.error is not None:
-        fail(str(morning.error), morning.error.exit_code)
-    if morning.result is not None:
-        report_unscored(morning.result)
-    if morning.failed_pushes:
+            mornings = run_mornings(cfg, day=day, secrets=secrets,
+                                    progress=RichProgress(progress), push=push)
+    several = len(mornings) > 1
+    for name, morning in mornings.items():
+        if morning.result is None and morning.error is None and not quiet:
+            out.print(morning.status.message)  # no announcements: not an error
+            break  # the same day for every reader
+        if morning.result is not None and not quiet:
+            print_summary(morning.result, name if several else None)
+    for morning in mornings.values():
+        report_pushes(morning.pushes, morning.status.day, quiet)
+    first = next(iter(mornings.values()))
+    if first.error is not None:  # the day's source: the same for every reader
+        fail(str(first.error), first.error.exit_code)
+    for morning in mornings.values():
+        if morning.result is not None:
+            report_unscored(morning.result)
+    if any(m.failed_pushes for m in mornings.values()):
         raise typer.Exit(EXIT_PUSH_FAILED)
 
 
@@ -146,13 +186,14 @@ def notify(
                          "(repeatable); the pushes and status.json say it.")] = None,
     config: ConfigOption = Path(CONFIG_FILENAME),
     out_dir: OutOption = None,
+    profile: ProfileOption = None,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Send a day's stored digest (again) to every configured channel ([notify])."""
-    from papersift.config import Secrets
+    from papersift.config import Secrets, site_address
     from papersift.morning import send_morning
-    from papersift.notify import channels, send_all, site_address
+    from papersift.notify import channels, send_all
     from papersift.notify.push import digest_push
 
     secrets = Secrets.from_env()
@@ -163,7 +204,7 @@ def notify(
         fail("--failed goes with --morning", 2)
     day = _parse_day(date)
     with exit_on_error(verbose):
-        cfg = load(config, out_dir)
+        cfg = load_reader(config, out_dir, profile)
         if morning:
             sent = send_morning(cfg, secrets, failed or [])
             results, day = sent.pushes, sent.status.day
@@ -194,15 +235,18 @@ def site_build(
     config: ConfigOption = Path(CONFIG_FILENAME),
     out_dir: OutOption = None,
 ) -> None:
-    """Rebuild the whole site in OUT/site from the JSON digests."""
-    from papersift.config import load_config
-    from papersift.site import build_site
+    """Rebuild the whole site in OUT/site from the JSON digests (every reader's)."""
+    from papersift.config import Config, Secrets
+    from papersift.site import build_readers_index
 
     with exit_on_error():
-        folder = out_dir if out_dir is not None else load_config(config).out_dir
-        built = build_site(folder)
-    out.print(f"site of {built.days} days in {built.site_dir} "
-              f"({len(built.written)} files written); open {built.site_dir / 'index.html'}")
+        # without a configuration file, --out alone names the folder
+        cfg = load(config, out_dir) if out_dir is None or config.exists() else \
+            Config().with_out_dir(out_dir)
+        days = reader.build_sites(cfg, Secrets.from_env())
+        if cfg.profiles:
+            build_readers_index(cfg.site_dir, cfg.profile_names)
+    out.print(f"site of {days} days in {cfg.site_dir}; open {cfg.site_dir / 'index.html'}")
 
 
 @app.command()
@@ -210,6 +254,7 @@ def monthly(
     month: Annotated[str, typer.Argument(help="The month, YYYY-MM.")],
     config: ConfigOption = Path(CONFIG_FILENAME),
     out_dir: OutOption = None,
+    profile: ProfileOption = None,
     verbose: VerboseOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -226,11 +271,11 @@ def monthly(
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         fail(f"{month!r}: expected YYYY-MM", 2)
     with exit_on_error(verbose):
-        cfg = load(config, out_dir)
+        cfg = load_reader(config, out_dir, profile)
         overview = overview_of(cfg.out_dir, month)
         redact = Redactor.from_environment(secrets.values())
         if chosen_scorer(cfg, secrets) in ("llm", "hybrid"):
-            with Store(cfg.store_path, redact=redact) as store:
+            with Store(cfg.store_path, redact=redact, profile=cfg.profile) as store:
                 overview = summarise(overview, cfg.llm, secrets, PriceTable(cfg.pricing),
                                      store)
         written = write_overview(redact.apply(overview), cfg.out_dir)
@@ -271,6 +316,7 @@ def learn(
     )] = None,
     config: ConfigOption = Path(CONFIG_FILENAME),
     out_dir: OutOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Import a library and show what the local scorer learns from (it retrains every run)."""
     from papersift.library import read_library
@@ -278,8 +324,8 @@ def learn(
     from papersift.store import Store
 
     with exit_on_error():
-        cfg = load(config, out_dir)
-        with Store(cfg.store_path) as store:
+        cfg = load_reader(config, out_dir, profile)
+        with Store(cfg.store_path, profile=cfg.profile) as store:
             if library is not None:
                 items = read_library(library)
                 for item in items:

@@ -77,7 +77,7 @@ def status(
         else:
             folder = out_dir
         if failed:
-            note_failed_steps(folder, failed, site=(folder / "site").is_dir())
+            note_failed_steps(folder, failed, site_dir=folder / "site")
         if export is not None:
             for path in export_morning(folder, export):
                 out.print(f"wrote {path}")

@@ -17,6 +17,9 @@ OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Output folder (overrides output.dir).")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show what happens.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
+ProfileOption = Annotated[str | None, typer.Option(
+    "--profile", "-p", help="Which reader: a [profiles.NAME] of the configuration (needed "
+                            "when it has several).")]
 
 
 def load(config: Path, out_dir: Path | None) -> Config:
@@ -25,4 +28,16 @@ def load(config: Path, out_dir: Path | None) -> Config:
 
     cfg = load_config(config)
     return cfg if out_dir is None else cfg.with_out_dir(out_dir)
+
+
+def load_reader(config: Path, out_dir: Path | None, profile: str | None) -> Config:
+    """The configuration of the reader a command acts for: ``profile``, or the file's one
+    reader; a file with several profiles needs ``--profile`` (``ConfigError``)."""
+    from papersift.errors import ConfigError
+
+    cfg = load(config, out_dir)
+    if profile is None and len(cfg.profile_names) > 1:
+        raise ConfigError(f"{config}: {len(cfg.profiles)} profiles "
+                          f"({', '.join(cfg.profiles)}); say whose with --profile NAME")
+    return cfg.for_profile(profile or cfg.profile_names[0])
 

@@ -165,13 +165,15 @@ class RichProgress:
         self.progress.update(task, **changes)  # type: ignore[arg-type]
 
 
-def print_summary(result: RunResult) -> None:
-    """The one-screen summary of a run: papers, what was left out, spend, files written."""
+def print_summary(result: RunResult, reader: str | None = None) -> None:
+    """The one-screen summary of a run: papers, what was left out, spend, files written
+    (``reader``: whose digest, when the run served several)."""
     from papersift.render import money
 
     digest = result.digest
     usage = result.run_usage
-    table = Table(title=f"papersift digest for {digest.day}", show_header=False,
+    whose = f" ({reader})" if reader else ""
+    table = Table(title=f"papersift digest for {digest.day}{whose}", show_header=False,
                   title_justify="left")
     matched = sum(1 for s in digest.selected if s.scored.candidate.author_match)
     table.add_row("Papers", f"{digest.total} fetched ({digest.source}), "

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from papersift import CONFIG_FILENAME
-from papersift.cli.options import ConfigOption, OutOption, VerboseOption, load
+from papersift.cli.options import (
+    ConfigOption,
+    OutOption,
+    ProfileOption,
+    VerboseOption,
+    load,
+    load_reader,
+)
 from papersift.cli.output import (
     EXIT_INTERRUPTED,
     exit_on_error,
@@ -23,7 +30,7 @@ from papersift.cli.output import (
 )
 
 if TYPE_CHECKING:  # the commands import what they use: the CLI starts fast
-    from papersift.config import Config
+    from papersift.config import Config, Secrets
 
 
 def feedback(
@@ -39,9 +46,10 @@ def feedback(
                               "(GITHUB_REPOSITORY, GH_TOKEN) and close them.")] = False,
     config: ConfigOption = Path(CONFIG_FILENAME),
     out_dir: OutOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Tell papersift whether papers were worth reading; the local scorer learns from it."""
-    from papersift.feedback import Verdict, read_feedback_file
+    from papersift.feedback import Verdict, read_feedback_file, unknown_readers
     from papersift.feedback import record as record_verdicts
     from papersift.sources.common import normalize_arxiv_id
     from papersift.store import Store
@@ -53,12 +61,18 @@ def feedback(
         if like is not None:
             fail("--import and --from-github read every verdict; give no --like", 2)
         with exit_on_error():
-            cfg = load(config, out_dir)
+            whole = load(config, out_dir)
+            names = whole.profile_names
+            default = profile or (names[0] if len(names) == 1 else None)
+            cfg = whole.for_profile(default or names[0])
             if from_github:
-                _from_github(cfg)
+                _from_github(cfg, names, default)
                 return
             verdicts = read_feedback_file(import_file)  # type: ignore[arg-type]
-            with Store(cfg.store_path) as store:
+            problem = unknown_readers(verdicts, names, default)
+            if problem:
+                fail(f"{import_file}: {problem}", 2)
+            with Store(cfg.store_path, profile=cfg.profile) as store:
                 record_verdicts(store, verdicts)
         liked = sum(v.like for v in verdicts)
         out.print(f"imported {len(verdicts)} verdicts from {import_file}: {liked} liked, "
@@ -75,8 +89,8 @@ def feedback(
             fail(f"{arxiv_id!r} is not an arXiv id; nothing recorded", 2)
         paper_ids.append(paper_id)
     with exit_on_error():
-        cfg = load(config, out_dir)
-        with Store(cfg.store_path) as store:
+        cfg = load_reader(config, out_dir, profile)
+        with Store(cfg.store_path, profile=cfg.profile) as store:
             record_verdicts(store, [Verdict(paper_id, like) for paper_id in paper_ids])
             unknown = [p for p in paper_ids if store.paper(p) is None]
     verdict = "liked" if like else "disliked"
@@ -86,10 +100,11 @@ def feedback(
                   "seen {}.".format("it" if len(unknown) == 1 else "them"))
 
 
-def _from_github(cfg: Config) -> None:
+def _from_github(cfg: Config, profiles: list[str], default: str | None) -> None:
     """The site's feedback issues into the store; each imported issue is closed."""
     from papersift.deploy.issues import GitHubIssues
     from papersift.feedback import record as record_verdicts
+    from papersift.feedback import unknown_readers
     from papersift.store import Store
 
     repository = os.environ.get("GITHUB_REPOSITORY", "")
@@ -100,8 +115,11 @@ def _from_github(cfg: Config) -> None:
     api = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
     with GitHubIssues(api, repository, token) as issues:
         found = issues.collect()
+        problem = unknown_readers(found.verdicts, profiles, default)
+        if problem:
+            fail(f"GitHub feedback issues: {problem}", 2)
         if found.verdicts:
-            with Store(cfg.store_path) as store:
+            with Store(cfg.store_path, profile=cfg.profile) as store:
                 record_verdicts(store, found.verdicts)
         for number in found.imported:
             issues.close(number, "papersift took these verdicts into its store; the next "
@@ -177,22 +195,25 @@ def serve(
     """Serve the archive site on 127.0.0.1; its Like / Dislike buttons write into the store."""
     from papersift.config import Secrets
     from papersift.serve import make_server
-    from papersift.site import build_site
+    from papersift.site import build_readers_index
 
-    setup_logging(verbose, False, Secrets.from_env())
+    secrets = Secrets.from_env()
+    setup_logging(verbose, False, secrets)
     with exit_on_error(verbose):
         cfg = load(config, out_dir)
-        built = build_site(cfg.out_dir)  # pages of an older papersift get the buttons too
-        if not built.days:
+        days = build_sites(cfg, secrets)  # an older papersift's pages get the buttons too
+        if not days:
             fail(f"{cfg.out_dir / 'json'}: no digests to serve yet (run `papersift run` "
                  "first)", 2)
+        if cfg.profiles:
+            build_readers_index(cfg.site_dir, cfg.profile_names)
         try:
-            server = make_server(built.site_dir, cfg.store_path, port)
+            server = make_server(cfg.site_dir, cfg.store_path, port, tuple(cfg.profiles))
         except OSError as exc:
             fail(f"127.0.0.1:{port}: cannot serve there ({exc.strerror or exc}); "
                  "choose another --port", 1)
         address = f"http://127.0.0.1:{server.server_address[1]}/"
-        out.print(f"serving {built.site_dir} at {address} ({built.days} days); Like and "
+        out.print(f"serving {cfg.site_dir} at {address} ({days} days); Like and "
                   f"Dislike go into {cfg.store_path}. Ctrl-C stops.")
         try:
             server.serve_forever()
@@ -201,3 +222,15 @@ def serve(
                  f"{cfg.store_path}", EXIT_INTERRUPTED, level="stopped")
         finally:
             server.server_close()
+
+
+def build_sites(cfg: Config, secrets: Secrets) -> int:
+    """Rebuild every reader's site from their JSON digests; the days they hold."""
+    from papersift.publish import site_options
+    from papersift.site import build_site
+
+    days = 0
+    for name in cfg.profile_names:
+        reader = cfg.for_profile(name)
+        days += build_site(reader.out_dir, options=site_options(reader, secrets)).days
+    return days

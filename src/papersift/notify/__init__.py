@@ -20,15 +20,6 @@ log = logging.getLogger(__name__)
 Sender = Callable[[Push], None]
 
 
-def site_address(config: Config, secrets: Secrets) -> str | None:
-    """Where the site is served, ending in "/" (environment first, then the config)."""
-    url = secrets.site_url or config.output.site_url
-    return None if not url else url.rstrip("/") + "/"
-
-
-
-
-
 def channels(config: Config, secrets: Secrets) -> dict[str, Sender]:
     """The configured channels, by name, each a function that sends a push or raises."""
     notify = config.notify

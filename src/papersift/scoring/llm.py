@@ -118,6 +118,7 @@ class LLMScorer:
 
     async def _score_with_chat(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
         fingerprint = self.prompts.fingerprint("abstract")
+        self.store.learn_from(fingerprint)  # cached or fresh, these judgments are its labels
         cached = self.store.cached_scores([c.paper.arxiv_id for c in candidates],
                                           self.model, fingerprint)
         todo = [c for c in candidates if c.paper.arxiv_id not in cached]
@@ -152,6 +153,7 @@ class LLMScorer:
     async def _title_pass(self, todo: list[Candidate]
                           ) -> tuple[list[Candidate], list[Filtered]]:
         fingerprint = self.prompts.fingerprint("title")
+        self.store.learn_from(fingerprint)
         verdicts = self.store.cached_title_verdicts([c.paper.arxiv_id for c in todo],
                                                     self.model, fingerprint)
         pending = [c for c in todo if c.paper.arxiv_id not in verdicts]

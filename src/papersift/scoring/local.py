@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from papersift import DEFAULT_PROFILE
 from papersift.errors import ScorerUnavailable
 from papersift.models import Candidate, Scored, ScoringOutcome, Usage
 from papersift.progress import NULL_PROGRESS, Progress
@@ -244,7 +245,8 @@ class LocalScorer:
                                   interest_vectors))
         model = self.learned = learn.fit(training, cache=_StoredFolds(
             self.store, f"{self.interests_key}|{self.settings.relevance_cutoff}|"
-            f"{self.settings.novelty_cutoff}"))
+            f"{self.settings.novelty_cutoff}"
+            + ("" if self.store.profile == DEFAULT_PROFILE else f"|{self.store.profile}")))
         log.info("ranking learned from %d wanted and %d unwanted papers; weights %s",
                  model.positives, model.negatives, model.weights_text())
         if self.settings.prefilter_recall is not None:

@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import logging
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,13 +29,13 @@ from papersift.health import read_status
 from papersift.render import money, spotlight_entries, summary_label, when
 from papersift.render.latex import latex_html, latex_text
 from papersift.site.catalogue import catalogue_file, catalogue_text, read_catalogue
-from papersift.text import load_json, script_assignment, xml_safe
+from papersift.site.feeds import atom_feed, slug
+from papersift.text import load_json, script_assignment
 
 log = logging.getLogger(__name__)
 
 FEED_DAYS = 10  # two weeks of weekdays: a reader fetches the whole feed each time
 BEST_OF_MONTH = 12
-ATOM = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True)
@@ -113,6 +112,17 @@ class YearEntry:
 
 
 @dataclass(frozen=True)
+class SiteOptions:
+    """Where the site goes and what its pages link to."""
+
+    site_dir: Path | None = None  # default: OUT/site
+    site_url: str | None = None  # where it is served: the feeds' absolute self links
+    github_repository: str | None = None  # OWNER/REPO: the pages' "Send to GitHub"
+    reader: str | None = None  # the profile it is for, when the site serves several
+    readers: tuple[str, ...] = ()  # every profile of the site: the pages' switcher
+
+
+@dataclass(frozen=True)
 class SiteBuild:
     site_dir: Path
     written: list[Path]
@@ -149,22 +159,22 @@ def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = 
 
 def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
                pending: Mapping[dt.date, dict[str, Any]] | None = None,
-               staging: Staging | None = None, site_url: str | None = None,
-               github_repository: str | None = None) -> SiteBuild:
-    """Write ``OUT/site``. With ``touched`` days, rewrite only the pages they affect.
+               staging: Staging | None = None,
+               options: SiteOptions = SiteOptions()) -> SiteBuild:
+    """Write the site (``options.site_dir``, default ``OUT/site``) of the digests in
+    ``OUT/json``. With ``touched`` days, rewrite only the pages they affect.
 
     ``pending`` holds digest records not yet on disk; with ``staging`` the pages are only
-    staged (the caller commits them together with its own files). ``site_url`` (where the
-    site is served) makes the feeds' self links absolute; ``github_repository`` (OWNER/REPO)
-    gives the day pages a "Send to GitHub" button for the reader's clicks.
+    staged (the caller commits them together with its own files).
     """
     if staging is None:
         with Staging() as own:
             built = build_site(out_dir, touched=touched, pending=pending, staging=own,
-                               site_url=site_url, github_repository=github_repository)
+                               options=options)
             own.commit()
             return built
-    site = out_dir / "site"
+    site = options.site_dir or out_dir / "site"
+    site_url, github_repository = options.site_url, options.github_repository
     days = load_days(out_dir, pending, catalogue=True)
     months = _months(days)
     years = _years(months)
@@ -174,7 +184,8 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
     repository = github_repository if github_repository and re.fullmatch(
         r"[\w.-]+/[\w.-]+", github_repository) else None
     context = {"version": __version__, "github_repository": repository,
-               "topic_feeds": [(topic, f"feeds/{slug(topic)}.xml") for topic in topics]}
+               "topic_feeds": [(topic, f"feeds/{slug(topic)}.xml") for topic in topics],
+               "reader": options.reader, "readers": options.readers}
     writer = _Writer(site, staging)
 
     touched_days = set(touched) if touched is not None else {d.date for d in days}
@@ -238,65 +249,6 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
         writer.write(path, atom_feed(recent, f"papersift: {topic}", path, topic=topic,
                                      site_url=site_url))
     return SiteBuild(site, writer.written, len(days))
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "topic"
-
-
-def atom_feed(days: list[DayEntry], title: str, self_path: str, *,
-              topic: str | None = None, site_url: str | None = None) -> str:
-    """An Atom 1.0 feed of the selected papers of ``days`` (newest first); ``self_path``
-    is its place in the site (its self link: absolute under ``site_url``, else relative
-    to the feed itself)."""
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
-    title = xml_safe(title)
-    ET.SubElement(feed, f"{{{ATOM}}}title").text = title
-    ET.SubElement(feed, f"{{{ATOM}}}id").text = f"urn:papersift:{slug(title)}"
-    self_href = (site_url.rstrip("/") + "/" + self_path if site_url
-                 else self_path.rsplit("/", 1)[-1])
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_href)
-    newest = days[-1].date if days else dt.date(1970, 1, 1)
-    ET.SubElement(feed, f"{{{ATOM}}}updated").text = _stamp(newest)
-    ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = "papersift"
-    for day in reversed(days):
-        for paper in day.papers:
-            if topic is not None and paper.get("topic") != topic:
-                continue
-            paper = _xml_safe_record(paper)  # digests written before may hold anything
-            entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-            ET.SubElement(entry, f"{{{ATOM}}}title").text = paper["title"]
-            ET.SubElement(entry, f"{{{ATOM}}}id").text = \
-                f"urn:papersift:{day.date.isoformat()}:{paper['arxiv_id']}"
-            ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=paper["abs_url"])
-            ET.SubElement(entry, f"{{{ATOM}}}updated").text = _stamp(day.date)
-            for name in paper.get("authors", []):
-                author = ET.SubElement(entry, f"{{{ATOM}}}author")
-                ET.SubElement(author, f"{{{ATOM}}}name").text = name
-            if paper.get("topic"):
-                ET.SubElement(entry, f"{{{ATOM}}}category", term=paper["topic"])
-            summary = paper.get("COMMENT", "")
-            if paper.get("RELEVANCE") is not None:
-                summary += f" (relevance {paper['RELEVANCE']}, novelty {paper['NOVELTY']})"
-            ET.SubElement(entry, f"{{{ATOM}}}summary").text = \
-                f"{summary}\n\n{paper.get('abstract', '')}".strip()
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode")
-
-
-def _xml_safe_record(paper: dict[str, Any]) -> dict[str, Any]:
-    def safe(value: Any) -> Any:
-        if isinstance(value, str):
-            return xml_safe(value)
-        if isinstance(value, list):
-            return [safe(v) for v in value]
-        return value
-
-    return {key: safe(value) for key, value in paper.items()}
-
-
-def _stamp(day: dt.date) -> str:
-    return f"{day.isoformat()}T00:00:00Z"
 
 
 def _search_index(days: list[DayEntry]) -> str:
@@ -374,3 +326,19 @@ class _Writer:
             pass
         self.staging.write(path, text)
         self.written.append(path)
+
+
+def build_readers_index(site_dir: Path, readers: Iterable[str],
+                        staging: Staging | None = None) -> Path:
+    """``SITE/index.html`` of a site serving several profiles: a link to each reader's
+    own site (``SITE/NAME/``)."""
+    page = site_dir / "index.html"
+    text = site_environment().get_template("readers.html.j2").render(
+        root="", readers=list(readers), version=__version__)
+    if staging is not None:
+        staging.write(page, text)
+        return page
+    with Staging() as own:
+        own.write(page, text)
+        own.commit()
+    return page

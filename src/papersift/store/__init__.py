@@ -9,6 +9,7 @@ stored), and a damaged file is reported in one line naming it.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import sqlite3
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from papersift import DEFAULT_PROFILE
 from papersift.errors import PapersiftError
 from papersift.models import Paper, Usage
 from papersift.redact import Redactor
@@ -46,10 +48,13 @@ class Store(LearnerTables):
     """A papersift SQLite file. Use as a context manager, or call ``close()``."""
 
     def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None,
-                 busy_timeout: float = 30.0):
+                 busy_timeout: float = 30.0, profile: str = DEFAULT_PROFILE):
         """``busy_timeout``: how long to wait for another process's write (and, at most
-        ``OPEN_LOCK_SECONDS``, for another to finish opening it)."""
+        ``OPEN_LOCK_SECONDS``, for another to finish opening it). ``profile``: the reader
+        whose verdicts, labels and runs this store reads and writes (one file holds every
+        reader's; papers, embeddings and LLM judgments are shared)."""
         self.path = path
+        self.profile = profile
         self.redact = redact or Redactor.from_environment()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +73,12 @@ class Store(LearnerTables):
             except sqlite3.Error as exc:
                 self.db.close()
                 raise StoreError(self.describe(exc)) from None
+
+    def for_profile(self, profile: str) -> Store:
+        """This store as ``profile``'s (the same connection; close the store, not it)."""
+        view = copy.copy(self)
+        view.profile = profile
+        return view
 
     def __enter__(self) -> Store:
         return self
@@ -153,8 +164,8 @@ class Store(LearnerTables):
 
     def start_run(self, day: dt.date, kind: str = "daily") -> int:
         cursor = self.db.execute(
-            "INSERT INTO runs (day, model, started_at, kind) VALUES (?, '', ?, ?)",
-            (day.isoformat(), _now(), kind),
+            "INSERT INTO runs (day, model, started_at, kind, profile) VALUES (?, '', ?, ?, ?)",
+            (day.isoformat(), _now(), kind, self.profile),
         )
         return int(cursor.lastrowid or 0)
 
@@ -195,8 +206,9 @@ class Store(LearnerTables):
                    sum(r.prompt_cost IS NULL), sum(r.completion_cost IS NULL)
             FROM llm_requests r JOIN runs ON runs.id = r.run_id
             WHERE runs.day = ? AND runs.model = ? AND runs.kind = 'daily'
+              AND runs.profile = ?
             """,
-            (day.isoformat(), model),
+            (day.isoformat(), model, self.profile),
         ).fetchone()
         requests, prompt, cached, completion, p_cost, c_cost, p_unknown, c_unknown = row
         return Usage(
@@ -241,10 +253,17 @@ class Store(LearnerTables):
                 found[aid] = CachedScore(r, n, c)
         return found
 
+    def learn_from(self, fingerprint: str) -> None:
+        """The LLM's judgments under ``fingerprint`` (this reader's interests and prompts)
+        are this reader's labels: written for them, or read from another reader's cache."""
+        self.db.execute("INSERT OR IGNORE INTO profile_fingerprints (profile, fingerprint)"
+                        " VALUES (?, ?)", (self.profile, fingerprint))
+
     def save_scores(self, model: str, fingerprint: str,
                     scores: dict[str, CachedScore]) -> None:
         now = _now()
         with self._transaction():
+            self.learn_from(fingerprint)
             self.db.executemany(
                 "INSERT OR REPLACE INTO scores (arxiv_id, model, fingerprint, relevance,"
                 " novelty, comment, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -264,6 +283,7 @@ class Store(LearnerTables):
                             verdicts: dict[str, bool]) -> None:
         now = _now()
         with self._transaction():
+            self.learn_from(fingerprint)
             self.db.executemany(
                 "INSERT OR REPLACE INTO title_verdicts (arxiv_id, model, fingerprint, keep,"
                 " decided_at) VALUES (?, ?, ?, ?, ?)",

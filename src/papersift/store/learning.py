@@ -39,6 +39,7 @@ class LearnerTables:
     db: sqlite3.Connection
     path: Path
     redact: Callable[[str], str]
+    profile: str
 
     def _transaction(self) -> Transaction:
         return Transaction(self.db)
@@ -96,15 +97,17 @@ class LearnerTables:
     def add_label(self, key: str, source: str, label: bool, *, title: str = "",
                   abstract: str = "") -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO labels (key, source, label, title, abstract, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (key, source, int(label), self.redact(title), self.redact(abstract), now()),
+            "INSERT OR REPLACE INTO labels (key, source, profile, label, title, abstract,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, source, self.profile, int(label), self.redact(title),
+             self.redact(abstract), now()),
         )
 
     def feedback_labels(self) -> dict[str, bool]:
         """The reader's own verdicts: arXiv id -> liked."""
         return {key: bool(label) for key, label in self.db.execute(
-            "SELECT key, label FROM labels WHERE source = 'feedback'")}
+            "SELECT key, label FROM labels WHERE source = 'feedback' AND profile = ?",
+            (self.profile,))}
 
     def feedback_by_day(self) -> dict[dt.date, dict[str, bool]]:
         """The reader's verdicts by the days their papers were announced (a digest's
@@ -112,34 +115,42 @@ class LearnerTables:
         found: dict[dt.date, dict[str, bool]] = {}
         for day, key, label in self.db.execute(
                 "SELECT a.day, l.key, l.label FROM labels l JOIN announcements a"
-                " ON a.arxiv_id = l.key WHERE l.source = 'feedback'"):
+                " ON a.arxiv_id = l.key WHERE l.source = 'feedback' AND l.profile = ?",
+                (self.profile,)):
             found.setdefault(dt.date.fromisoformat(day), {})[key] = bool(label)
         return found
 
-    def label_index(self, *, relevance_cutoff: int, novelty_cutoff: int) -> list[LabelRow]:
-        """Every labelled paper, without its text, newest judgment first per paper: the
-        reader's verdict beats an LLM's score of the same paper, a score beats the LLM's
-        title pass."""
+    def label_index(self, *, relevance_cutoff: int, novelty_cutoff: int,
+                    profile: str | None = None) -> list[LabelRow]:
+        """Every paper labelled for ``profile`` (default: this store's reader), without
+        its text, newest judgment first per paper: the reader's verdict beats an LLM's
+        score of the same paper, a score beats the LLM's title pass. The LLM's judgments
+        count under the fingerprints the reader learns from (``learn_from``)."""
+        reader = self.profile if profile is None else profile
         found: dict[str, LabelRow] = {}
         first_day = ("LEFT JOIN (SELECT arxiv_id, min(day) AS day FROM announcements"
                      " GROUP BY arxiv_id) a ON a.arxiv_id = {}")
+        theirs = ("fingerprint IN (SELECT fingerprint FROM profile_fingerprints"
+                  " WHERE profile = ?)")
         for key, label, day in self.db.execute(
             "SELECT l.key, l.label, coalesce(a.day, substr(l.created_at, 1, 10))"
             " FROM labels l " + first_day.format("l.key") +
-            " ORDER BY l.source = 'feedback', l.created_at"
+            " WHERE l.profile = ? ORDER BY l.source = 'feedback', l.created_at", (reader,)
         ):
             found[key] = LabelRow(key, bool(label), day_of(day), True)
         for key, relevance, novelty, day in self.db.execute(
             "SELECT s.arxiv_id, max(s.relevance), max(s.novelty),"
             " coalesce(a.day, substr(max(s.scored_at), 1, 10)) FROM scores s "
-            + first_day.format("s.arxiv_id") + " GROUP BY s.arxiv_id"
+            + first_day.format("s.arxiv_id") + " WHERE s." + theirs +
+            " GROUP BY s.arxiv_id", (reader,)
         ):
             if key not in found:
                 wanted = relevance >= relevance_cutoff and novelty >= novelty_cutoff
                 found[key] = LabelRow(key, wanted, day_of(day), False)
         for key, day in self.db.execute(  # the LLM's title pass: unwanted
             "SELECT t.arxiv_id, coalesce(a.day, substr(t.decided_at, 1, 10))"
-            " FROM title_verdicts t " + first_day.format("t.arxiv_id") + " WHERE t.keep = 0"
+            " FROM title_verdicts t " + first_day.format("t.arxiv_id") +
+            " WHERE t.keep = 0 AND t." + theirs, (reader,)
         ):
             if key not in found:
                 found[key] = LabelRow(key, False, day_of(day), False)
@@ -161,8 +172,8 @@ class LearnerTables:
                                  today or exclude_day or dt.date.today())
         texts: dict[str, tuple[str, str]] = {}
         for key, title, abstract in self._rows_for_ids(
-                "SELECT l.key, l.title, l.abstract FROM labels l WHERE l.key IN ({ids})",
-                (), chosen):
+                "SELECT l.key, l.title, l.abstract FROM labels l WHERE l.profile = ? AND"
+                " l.key IN ({ids})", (self.profile,), chosen):
             texts[key] = (title, abstract)
         for key, title, abstract in self._rows_for_ids(
                 "SELECT arxiv_id, title, abstract FROM papers WHERE title != '' AND"
@@ -171,13 +182,18 @@ class LearnerTables:
         return [LabelledText(r.key, *texts[r.key], r.wanted, r.day) for r in rows
                 if r.key in chosen and r.key in texts and any(texts[r.key])]
 
-    def compact(self, day: dt.date, *, relevance_cutoff: int, novelty_cutoff: int,
+    def compact(self, day: dt.date, *, cutoffs: dict[str, tuple[int, int]],
                 novelty_days: int) -> Compaction:
-        """Apply the retention rules once ``day`` is published (``retention.compact``)."""
-        rows = self.label_index(relevance_cutoff=relevance_cutoff,
-                                novelty_cutoff=novelty_cutoff)
-        return compact(self.db, learning_sample(rows, day), day=day,
-                       novelty_days=novelty_days, archive_dir=self.archive_dir)
+        """Apply the retention rules once ``day`` is published (``retention.compact``):
+        what every reader's learner samples is kept (``cutoffs``: profile -> relevance
+        and novelty cutoffs, which say what its LLM judgments mean)."""
+        kept: set[str] = set()
+        for profile, (relevance_cutoff, novelty_cutoff) in cutoffs.items():
+            kept |= learning_sample(self.label_index(
+                relevance_cutoff=relevance_cutoff, novelty_cutoff=novelty_cutoff,
+                profile=profile), day)
+        return compact(self.db, kept, day=day, novelty_days=novelty_days,
+                       archive_dir=self.archive_dir)
 
     @property
     def archive_dir(self) -> Path:

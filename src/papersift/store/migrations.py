@@ -149,6 +149,34 @@ _M6_BOUNDED = """
         );
 """
 
+_M7_PROFILES = """
+        CREATE TABLE labels_by_profile (
+            key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            profile TEXT NOT NULL DEFAULT 'default',  -- whose verdict (config [profiles])
+            label INTEGER NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            abstract TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (key, source, profile)
+        );
+        INSERT INTO labels_by_profile (key, source, profile, label, title, abstract,
+                                       created_at)
+            SELECT key, source, 'default', label, title, abstract, created_at FROM labels;
+        DROP TABLE labels;
+        ALTER TABLE labels_by_profile RENAME TO labels;
+        ALTER TABLE runs ADD COLUMN profile TEXT NOT NULL DEFAULT 'default';
+        CREATE TABLE profile_fingerprints (  -- the LLM judgments each reader learns from
+            profile TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,      -- scores.fingerprint: interests and prompts
+            PRIMARY KEY (profile, fingerprint)
+        );
+        INSERT OR IGNORE INTO profile_fingerprints (profile, fingerprint)
+            SELECT DISTINCT 'default', fingerprint FROM scores;
+        INSERT OR IGNORE INTO profile_fingerprints (profile, fingerprint)
+            SELECT DISTINCT 'default', fingerprint FROM title_verdicts;
+"""
+
 
 def _m6_quantize_embeddings(db: sqlite3.Connection) -> None:
     """float32 embeddings (1.5 kB each) become int8 with a scale (388 bytes)."""
@@ -180,4 +208,4 @@ _INT8 = b"\x01"
 Migration = str | Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[tuple[Migration, ...]] = [
     (_M1_INITIAL,), (_M2_LOCAL_SCORER,), (_M3_RUN_KINDS,), (_M4_LLM_BATCHES,),
-    (_M5_SUMMARIES,), (_M6_BOUNDED, _m6_quantize_embeddings)]
+    (_M5_SUMMARIES,), (_M6_BOUNDED, _m6_quantize_embeddings), (_M7_PROFILES,)]

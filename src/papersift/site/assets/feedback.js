@@ -5,7 +5,10 @@
 // clicks; the next morning's run takes them into the store and closes it.
 (function () {
   "use strict";
-  var KEY = "papersift-feedback";
+  // A site of several readers: each page is one reader's (data-profile), and so are
+  // its clicks (kept apart in this browser, and named in what is exported or sent).
+  var profile = document.body.getAttribute("data-profile");
+  var KEY = "papersift-feedback" + (profile ? ":" + profile : "");
   var api = (document.body.getAttribute("data-root") || "") + "api/feedback";
   var live = false;
 
@@ -45,7 +48,9 @@
   function exported() {
     var all = kept();
     var labels = Object.keys(all).map(function (id) {
-      return {arxiv_id: id, like: all[id].like, title: all[id].title || "", at: all[id].at};
+      var label = {arxiv_id: id, like: all[id].like, title: all[id].title || "", at: all[id].at};
+      if (profile) label.profile = profile;
+      return label;
     });
     return JSON.stringify({format: "papersift-feedback", version: 1,
       exported_at: new Date().toISOString(), labels: labels}, null, 2);

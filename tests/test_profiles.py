@@ -1,0 +1,205 @@
+"""Profiles: several readers served by one morning run, each with their own interests,
+cutoffs, outputs and verdicts, from one fetch and one store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_project
+from papersift.cli import app
+from papersift.config import Secrets, load_config
+from papersift.errors import ConfigError
+from papersift.pipeline import run_all
+from papersift.store import CachedScore, Store
+
+APRIL_14 = dt.date(2026, 4, 14)
+ROBOTICS = """# What I want to read
+
+1. Robot learning
+   - Relevant: robot manipulation, sim-to-real transfer, legged locomotion, grasping,
+     vision-language-action models for robots.
+"""
+TWO_READERS = """
+[profiles.ada]
+interests = "interests.md"
+[profiles.ben]
+interests = "ben.md"
+relevance_cutoff = 7
+spotlight = 1
+"""
+
+
+def two_readers(tmp_path, arxiv, embedded_store):
+    (tmp_path / "out").mkdir(parents=True, exist_ok=True)
+    shutil.copy(embedded_store, tmp_path / "out" / "papersift.sqlite")
+    config = write_project(tmp_path, arxiv=arxiv, extra=TWO_READERS)
+    (tmp_path / "ben.md").write_text(ROBOTICS)
+    return config
+
+
+def picks(out, reader):
+    record = json.loads((out / "profiles" / reader / "json" / "2026-04" /
+                         "2026-04-14.json").read_text())
+    return record
+
+
+def test_one_run_serves_every_reader_from_one_fetch_and_one_store(
+        tmp_path, arxiv, embedded_store):
+    config = two_readers(tmp_path, arxiv, embedded_store)
+    results = run_all(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
+    assert list(results) == ["ada", "ben"]
+    out = tmp_path / "out"
+    ada, ben = picks(out, "ada"), picks(out, "ben")
+    # each reader's own interests and settings
+    assert ada["papers"] and ben["papers"]
+    assert set(ada["papers"]).isdisjoint(ben["papers"]) or \
+        len(set(ada["papers"]) & set(ben["papers"])) < len(ben["papers"]) / 2
+    top = list(ben["papers"].values())[:6]
+    robots = [p for p in top if re.search(r"robot|manipulat|locomot|grasp|embodied",
+                                          p["title"] + p["abstract"], re.I)]
+    assert len(robots) >= 4, [p["title"] for p in top]
+    assert ben["run"]["relevance_cutoff"] == 7 and ada["run"]["relevance_cutoff"] == 8
+    assert len(ben["spotlight"]) <= 1
+    # each reader's Markdown, JSON and site; one site with a page naming every reader
+    for reader in ("ada", "ben"):
+        assert (out / "profiles" / reader / "latest.md").is_file()
+        page = (out / "site" / reader / "2026-04" / "2026-04-14.html").read_text()
+        assert f'data-profile="{reader}"' in page
+        assert 'href="../../ada/index.html"' in page and 'href="../../ben/index.html"' in page
+    index = (out / "site" / "index.html").read_text()
+    assert 'href="ada/index.html"' in index and 'href="ben/index.html"' in index
+    assert not (out / "json").exists() and not (out / "md").exists()
+    # one fetch (each page of arXiv's answer asked for once), one copy of each paper,
+    # each embedded once
+    assert arxiv.requests and len(set(arxiv.requests)) == len(arxiv.requests)
+    with Store(out / "papersift.sqlite") as store:
+        announced = store.db.execute("SELECT count(*) FROM announcements WHERE day = ?",
+                                     (APRIL_14.isoformat(),)).fetchone()[0]
+        unembedded = store.db.execute(
+            "SELECT count(*) FROM announcements a LEFT JOIN embeddings e USING (arxiv_id)"
+            " WHERE a.day = ? AND e.arxiv_id IS NULL", (APRIL_14.isoformat(),)).fetchone()[0]
+        runs = store.runs(APRIL_14)
+    assert announced == results["ada"].digest.total == results["ben"].digest.total
+    assert unembedded == 0
+    assert sorted(r["profile"] for r in runs) == ["ada", "ben"]
+
+
+def test_a_profile_inherits_what_it_does_not_set(tmp_path, arxiv):
+    config = write_project(tmp_path, arxiv=arxiv, extra=TWO_READERS +
+                           "[selection]\nnovelty_cutoff = 5\n[summary]\nlanguage = \"German\"\n")
+    whole = load_config(config)
+    ben = whole.for_profile("ben")
+    assert (ben.selection.relevance_cutoff, ben.selection.novelty_cutoff) == (7, 5)
+    assert ben.selection.spotlight == 1 and ben.summary.language == "German"
+    assert ben.prompts.interests.name == "ben.md"
+    assert ben.out_dir == tmp_path / "out" / "profiles" / "ben"
+    assert ben.store_path == whole.store_path and ben.site_dir == tmp_path / "out" / "site" / "ben"
+    with pytest.raises(ConfigError, match="no profile 'zed' \\(profiles: ada, ben\\)"):
+        whole.for_profile("zed")
+
+
+def test_a_file_without_profiles_is_one_reader_as_before(tmp_path, arxiv):
+    config = load_config(write_project(tmp_path, arxiv=arxiv))
+    assert config.profile_names == ["default"]
+    assert config.for_profile("default") is config
+    assert config.site_dir == tmp_path / "out" / "site"
+
+
+@pytest.mark.parametrize("name", ["Ada", "a b", "-ada", "x" * 41, "../up"])
+def test_a_bad_profile_name_is_one_line_naming_it(tmp_path, arxiv, name):
+    config = write_project(tmp_path, arxiv=arxiv)
+    config.write_text(config.read_text() + f'\n[profiles."{name}"]\ninterests = "i.md"\n')
+    with pytest.raises(ConfigError, match="is not a profile name"):
+        load_config(config)
+
+
+def test_verdicts_are_the_readers_own(tmp_path, arxiv):
+    config = write_project(tmp_path, arxiv=arxiv, extra=TWO_READERS)
+    runner = CliRunner()
+    args = ["feedback", "2604.11111", "--like", "--config", str(config)]
+    anyone = runner.invoke(app, args)
+    assert anyone.exit_code == 2
+    assert "2 profiles (ada, ben); say whose with --profile NAME" in anyone.output
+    assert runner.invoke(app, [*args, "--profile", "ada"]).exit_code == 0
+    assert runner.invoke(app, [*args[:2], "--dislike", *args[3:], "--profile", "ben"]
+                         ).exit_code == 0
+    store_path = tmp_path / "out" / "papersift.sqlite"
+    with Store(store_path, profile="ada") as ada:
+        assert ada.feedback_labels() == {"2604.11111": True}
+        assert ada.for_profile("ben").feedback_labels() == {"2604.11111": False}
+    # a file exported from the site names the reader of each click
+    exported = tmp_path / "clicks.json"
+    exported.write_text(json.dumps({"format": "papersift-feedback", "version": 1, "labels": [
+        {"arxiv_id": "2604.22222", "like": True, "profile": "ben"},
+        {"arxiv_id": "2604.33333", "like": True, "profile": "zed"}]}))
+    refused = runner.invoke(app, ["feedback", "--import", str(exported), "--config",
+                                  str(config)])
+    assert refused.exit_code == 2
+    assert "profile(s) zed, which the configuration does not have" in refused.output
+    with Store(store_path, profile="ben") as ben:
+        assert "2604.22222" not in ben.feedback_labels()  # nothing of the file imported
+
+
+def test_each_reader_learns_from_the_llm_judgments_of_its_own_interests(tmp_path):
+    with Store(tmp_path / "papersift.sqlite", profile="ada") as ada:
+        ada.save_scores("m", "ada-interests", {"2604.00001": CachedScore(9, 8, "yes")})
+        ben = ada.for_profile("ben")
+        ben.save_scores("m", "ben-interests", {"2604.00002": CachedScore(3, 8, "no")})
+        assert [r.key for r in ada.label_index(relevance_cutoff=8, novelty_cutoff=7)] == \
+            ["2604.00001"]
+        assert [r.key for r in ben.label_index(relevance_cutoff=8, novelty_cutoff=7)] == \
+            ["2604.00002"]
+        ben.learn_from("ada-interests")  # the same interests: ada's cache is ben's too
+        assert {r.key for r in ben.label_index(relevance_cutoff=8, novelty_cutoff=7)} == \
+            {"2604.00001", "2604.00002"}
+
+
+def test_a_store_from_before_profiles_is_the_default_readers(tmp_path):
+    path = tmp_path / "papersift.sqlite"
+    with Store(path) as store:
+        store.save_scores("m", "fp", {"2604.00001": CachedScore(9, 8, "yes")})
+        store.add_label("2604.00002", "feedback", False)
+        store.db.execute("DROP TABLE profile_fingerprints")  # as schema 6 had it
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE labels RENAME TO labels_old")
+        db.execute("CREATE TABLE labels (key TEXT NOT NULL, source TEXT NOT NULL, label "
+                   "INTEGER NOT NULL, title TEXT NOT NULL DEFAULT '', abstract TEXT NOT NULL "
+                   "DEFAULT '', created_at TEXT NOT NULL, PRIMARY KEY (key, source))")
+        db.execute("INSERT INTO labels SELECT key, source, label, title, abstract, created_at"
+                   " FROM labels_old")
+        db.execute("DROP TABLE labels_old")
+        db.execute("ALTER TABLE runs DROP COLUMN profile")
+        db.execute("PRAGMA user_version = 6")
+    with Store(path) as store:
+        assert store.schema_version == 7
+        assert store.feedback_labels() == {"2604.00002": False}
+        assert {r.key: r.wanted for r in store.label_index(
+            relevance_cutoff=8, novelty_cutoff=7)} == {"2604.00002": False, "2604.00001": True}
+
+
+def test_init_profile_makes_the_one_reader_a_profile_and_keeps_its_archive(
+        tmp_path, arxiv, embedded_store):
+    (tmp_path / "out").mkdir(parents=True, exist_ok=True)
+    shutil.copy(embedded_store, tmp_path / "out" / "papersift.sqlite")
+    config = write_project(tmp_path, arxiv=arxiv)
+    run_all(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
+    before = (tmp_path / "out" / "json" / "2026-04" / "2026-04-14.json").read_text()
+    runner = CliRunner()
+    added = runner.invoke(app, ["init", str(tmp_path), "--profile", "ben"])
+    assert added.exit_code == 0, added.output
+    assert (tmp_path / "interests-ben.md").is_file()
+    whole = load_config(config)
+    assert whole.profile_names == ["default", "ben"]
+    assert whole.for_profile("default").prompts.interests.name == "interests.md"
+    moved = tmp_path / "out" / "profiles" / "default" / "json" / "2026-04" / "2026-04-14.json"
+    assert moved.read_text() == before and not (tmp_path / "out" / "json").exists()
+    assert (tmp_path / "out" / "site" / "default" / "2026-04" / "2026-04-14.html").is_file()
+    again = runner.invoke(app, ["init", str(tmp_path), "--profile", "ben"])
+    assert again.exit_code == 2 and "profile 'ben' exists already" in again.output
