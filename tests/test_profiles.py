@@ -9,14 +9,17 @@ import re
 import shutil
 import sqlite3
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
-from conftest import write_project
+from conftest import serve_under, serving, write_project
 from papersift.cli import app
 from papersift.config import Secrets, load_config
+from papersift.demo import bundled_days
 from papersift.errors import ConfigError
 from papersift.pipeline import run_all
+from papersift.serve import make_server
 from papersift.store import CachedScore, Store
 
 APRIL_14 = dt.date(2026, 4, 14)
@@ -203,3 +206,69 @@ def test_init_profile_makes_the_one_reader_a_profile_and_keeps_its_archive(
     assert (tmp_path / "out" / "site" / "default" / "2026-04" / "2026-04-14.html").is_file()
     again = runner.invoke(app, ["init", str(tmp_path), "--profile", "ben"])
     assert again.exit_code == 2 and "profile 'ben' exists already" in again.output
+
+
+def demo_readers(folder):
+    """Two local-scorer readers of one bundled real day (the demo's 2026-04-20)."""
+    folder.mkdir(exist_ok=True)
+    (folder / "ada.md").write_text("1. Efficient inference\n   - Relevant: quantization, "
+                                   "KV-cache, sparsity, pruning, kernels.\n")
+    (folder / "ben.md").write_text("1. Agents\n   - Relevant: LLM agents, tool use, "
+                                   "multi-agent systems.\n")
+    path = next(p for p in bundled_days() if p.stem == "2026-04-20")
+    (folder / "papersift.toml").write_text(
+        f'[arxiv]\nsource = "file"\nfile = "{path}"\n[scoring]\nscorer = "local"\n'
+        '[profiles.ada]\ninterests = "ada.md"\n[profiles.ben]\ninterests = "ben.md"\n')
+    config = load_config(folder / "papersift.toml")
+    run_all(config, secrets=Secrets(None, None, None))
+    return config
+
+
+def test_a_click_on_a_served_page_is_its_readers(tmp_path, page):
+    config = demo_readers(tmp_path)
+    ben_day = json.loads((tmp_path / "out/profiles/ben/json/2026-04/2026-04-20.json"
+                          ).read_text())
+    paper = next(iter(ben_day["papers"]))
+    server = make_server(config.site_dir, config.store_path, port=0, readers=("ada", "ben"))
+    with serving(server) as url:
+        page.goto(url)  # the readers' index, then ben's site through it
+        page.get_by_role("link", name="ben", exact=True).click()
+        page.goto(url + "ben/2026-04/2026-04-20.html")
+        group = page.locator(f'.verdict[data-id="{paper}"]')
+        group.get_by_role("button", name="Like", exact=True).click()
+        page.wait_for_function("el => el.textContent === 'saved'",
+                               arg=group.locator(".saved").element_handle())
+        # the other reader's page is one click away, and shows none of ben's verdicts
+        page.locator("nav.readers").get_by_role("link", name="ada").click()
+        assert page.url.endswith("/ada/index.html")
+        wrong = httpx.post(url + "zed/api/feedback", json={"arxiv_id": paper, "like": True})
+        assert wrong.status_code == 404
+    with Store(config.store_path, profile="ben") as ben:
+        assert ben.feedback_labels() == {paper: True}
+        assert ben.for_profile("ada").feedback_labels() == {}
+
+
+def test_clicks_exported_from_a_static_site_name_their_reader(tmp_path, page):
+    config = demo_readers(tmp_path)
+    ada_day = json.loads((tmp_path / "out/profiles/ada/json/2026-04/2026-04-20.json"
+                          ).read_text())
+    paper = next(iter(ada_day["papers"]))
+    with serve_under(config.site_dir, "/digest/") as url:  # a static host
+        page.goto(url + "ada/2026-04/2026-04-20.html")
+        page.locator(f'.verdict[data-id="{paper}"]').get_by_role(
+            "button", name="Dislike", exact=True).click()
+        bar = page.get_by_role("region", name="Your feedback")
+        bar.wait_for()
+        page.goto(url + "ben/2026-04/2026-04-20.html")  # ben's clicks are kept apart
+        assert page.get_by_role("region", name="Your feedback").is_hidden()
+        page.goto(url + "ada/2026-04/2026-04-20.html")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Export feedback").click()
+        exported = tmp_path / "papersift-feedback.json"
+        download.value.save_as(exported)
+    assert json.loads(exported.read_text())["labels"][0]["profile"] == "ada"
+    result = CliRunner().invoke(app, ["feedback", "--import", str(exported),
+                                      "-c", str(tmp_path / "papersift.toml")])
+    assert result.exit_code == 0, result.output
+    with Store(config.store_path, profile="ada") as ada:
+        assert ada.feedback_labels() == {paper: False}
