@@ -23,7 +23,7 @@ def repository(tmp_path: Path, arxiv, llm, extra: str) -> Path:
     """A GitHub-like remote holding what `papersift init --github` wrote (its config
     pointed at the loopback servers), and returns the remote's path."""
     source = tmp_path / "source"
-    source.mkdir()
+    source.mkdir(exist_ok=True)
     assert papersift("init", "--github", "--package", PACKAGE, cwd=source).returncode == 0
     write_project(source, arxiv=arxiv, llm=llm, extra=extra)  # replaces the starter config
     origin = tmp_path / "origin.git"
@@ -268,3 +268,47 @@ def test_the_report_job_turns_the_run_red_for_each_failure(tmp_path, code, says)
                     "deploy": Job("deploy", skipped=True)}
     result = actions.shell(step, workflow["jobs"]["report"], tmp_path, Job("report"), "", 0)
     assert result["outcome"] == "failure" and says in result["stdout"]
+
+
+def test_two_readers_on_github_each_get_their_digest_site_and_pushes(tmp_path, arxiv, llm,
+                                                                     webhook, github):
+    """A [profiles] configuration through the workflow: one morning for both readers,
+    each with their own digest on the data branch, site section and push; the clicks of
+    an issue go to the reader whose page they came from."""
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "ben.md").write_text(
+        "1. Robot learning\n   - Relevant: robot manipulation, sim-to-real, locomotion.\n")
+    extra = ('[profiles.ada]\ninterests = "interests.md"\n'
+             '[profiles.ben]\ninterests = "ben.md"\n[profiles.ben.notify.webhook]\n'
+             f'url = "{webhook.url}"\n[notify]\nbackoff_seconds = 0\n')
+    origin = repository(tmp_path, arxiv, llm, extra)
+    env = {"GITHUB_API_URL": github.url}
+    secrets = {"OPENAI_API_KEY": SECRET_KEY}
+    first = runner(origin, tmp_path, "run1", secrets, env)
+    digest, deploy, report = first.morning()
+    assert digest.steps["run"]["code"] == "0", first.output
+    assert report.steps["Say how the morning went"]["outcome"] == "success", first.output
+    assert deploy.result == "success" and "github-pages" in first.artifacts
+    stored = data_branch_files(origin)
+    assert {f"profiles/{r}/json/2026-04/2026-04-14.json" for r in ("ada", "ben")} <= stored
+    assert {"profiles/ada/status.json", "site/index.html", "site/ada/index.html",
+            "site/ben/2026-04/2026-04-14.html"} <= stored
+    ben = json.loads(git("show", "papersift-data:profiles/ben/json/2026-04/2026-04-14.json",
+                         cwd=origin))
+    assert webhook.posts == [ben]  # ben's channel got ben's digest, and only that
+    paid = len(llm.requests)
+    clicks = json.dumps({"format": "papersift-feedback", "version": 1, "labels": [
+        {"arxiv_id": next(iter(ben["papers"])), "like": True, "profile": "ben"}]})
+    github.open_issue(f"```json\n{clicks}\n```")
+
+    second = runner(origin, tmp_path, "run2", secrets, env, event="workflow_dispatch")
+    digest, _, report = second.morning("2026-04-14")
+    assert digest.steps["run"]["code"] == "0", second.output
+    assert len(llm.requests) == paid  # both readers' judgments came back with the store
+    assert report.steps["Say how the morning went"]["outcome"] == "success", second.output
+    store = checkout(origin, tmp_path / "data")
+    git("fetch", "-q", "origin", "papersift-data", cwd=store)
+    git("checkout", "-q", "FETCH_HEAD", cwd=store)
+    labels = sqlite3.connect(store / "papersift.sqlite").execute(
+        "SELECT profile, label FROM labels WHERE source = 'feedback'").fetchall()
+    assert labels == [("ben", 1)]

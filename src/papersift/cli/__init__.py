@@ -204,11 +204,16 @@ def notify(
         fail("--failed goes with --morning", 2)
     day = _parse_day(date)
     with exit_on_error(verbose):
-        cfg = load_reader(config, out_dir, profile)
-        if morning:
-            sent = send_morning(cfg, secrets, failed or [])
-            results, day = sent.pushes, sent.status.day
+        if morning:  # every reader's, unless one is named
+            whole = load(config, out_dir)
+            names = [profile] if profile else whole.profile_names
+            results, day = [], None
+            for name in names:
+                sent = send_morning(whole.for_profile(name), secrets, failed or [])
+                results += sent.pushes
+                day = day or sent.status.day
         else:
+            cfg = load_reader(config, out_dir, profile)
             assert day is not None
             if not channels(cfg, secrets):
                 fail(f"{config}: no push is configured ([notify.email], [notify.slack] or "

@@ -5,15 +5,18 @@ of these, so what it does is tested code, not shell pasted into YAML."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from papersift import CONFIG_FILENAME
-from papersift.cli.options import ConfigOption, OutOption
+from papersift.cli.options import ConfigOption, OutOption, load
 from papersift.cli.output import exit_on_error, fail, out
 from papersift.deploy.branch import DataBranch, DataBranchError, report_to_workflow
 from papersift.redact import Redactor
+
+if TYPE_CHECKING:
+    from papersift.config import Config
 
 data_app = typer.Typer(help="The data branch that keeps the store and archive of an "
                             "unattended deployment (GitHub Actions).", no_args_is_help=True)
@@ -66,22 +69,34 @@ def status(
         "--export", help="Copy status.json and the day's JSON digest into this folder "
                          "(what `notify --morning` needs in a later job).")] = None,
 ) -> None:
-    """Show (and amend) how the latest morning went: OUT/status.json."""
+    """Show (and amend) how the latest morning went: OUT/status.json (every reader's)."""
     from papersift.health import export_morning, note_failed_steps, read_status
 
+    records = []
     with exit_on_error():
-        if out_dir is None:
-            from papersift.config import load_config
+        whole = _configuration(config, out_dir)
+        for name in whole.profile_names:
+            reader = whole.for_profile(name)
+            if failed:
+                note_failed_steps(reader.out_dir, failed, site_dir=reader.site_dir)
+            if export is not None:
+                place = export / reader.out_dir.relative_to(whole.out_dir)
+                for path in export_morning(reader.out_dir, place):
+                    out.print(f"wrote {path}")
+            records.append((name, reader.out_dir, read_status(reader.out_dir)))
+    several = len(records) > 1
+    for name, folder, record in records:
+        if record is None:
+            fail(f"{folder / 'status.json'}: no morning recorded there", 2)
+        out.print(f"{name + ': ' if several else ''}{record.get('outcome')}: "
+                  f"{record.get('message')}")
 
-            folder = load_config(config).out_dir
-        else:
-            folder = out_dir
-        if failed:
-            note_failed_steps(folder, failed, site_dir=folder / "site")
-        if export is not None:
-            for path in export_morning(folder, export):
-                out.print(f"wrote {path}")
-        record = read_status(folder)
-    if record is None:
-        fail(f"{folder / 'status.json'}: no morning recorded there", 2)
-    out.print(f"{record.get('outcome')}: {record.get('message')}")
+
+def _configuration(config: Path, out_dir: Path | None) -> Config:
+    """The configuration file (``--out`` applied); with ``--out`` and no file, a
+    configuration of one reader whose outputs are there."""
+    from papersift.config import Config
+
+    if out_dir is not None and not config.exists():
+        return Config().with_out_dir(out_dir)
+    return load(config, out_dir)

@@ -49,9 +49,11 @@ ARCHIVE = "archive"  # write-once shards: never restored, only added to
 # Checked out: everything but the archive, the site's day pages and the older days'
 # Markdown and JSON (a month of digests; the feeds read the newest ten days' JSON).
 RECENT_DAYS = 31
+# A reader of several ([profiles]) has the same files under profiles/NAME and site/NAME.
 SPARSE = ("/*", f"!/{ARCHIVE}/", "!/json/*/????-??-??.json", "!/md/*/????-??-??.md",
-          "!/site/*/????-??-??.html")
-DATED = re.compile(r"(json|md)/[^/]+/(\d{4}-\d{2}-\d{2})\.(json|md)")
+          "!/site/*/????-??-??.html", "!/profiles/*/json/*/????-??-??.json",
+          "!/profiles/*/md/*/????-??-??.md", "!/site/*/*/????-??-??.html")
+DATED = re.compile(r"((?:profiles/[^/]+/)?(?:json|md))/[^/]+/(\d{4}-\d{2}-\d{2})\.(json|md)")
 IGNORED_SUFFIXES = tuple(pattern.rsplit("*", 1)[-1] for pattern in IGNORED)  # ".lock", …
 AUTHOR = ("-c", "user.name=papersift", "-c", "user.email=papersift@users.noreply.github.com")
 # The store is rewritten whole each morning (compacted): a delta against yesterday's
@@ -106,10 +108,15 @@ class DataBranch:
     def _recent_pages(self) -> list[str]:
         """Sparse-checkout lines for the dated files of the newest ``RECENT_DAYS`` days."""
         names = self._git("ls-tree", "-r", "--name-only", "FETCH_HEAD", "--", "json", "md",
-                          what=f"reading branch {self.name}").stdout.splitlines()
-        dated = [(found[2], name) for name in names if (found := DATED.fullmatch(name))]
-        recent = set(sorted({day for day, _ in dated})[-RECENT_DAYS:])
-        return [f"/{name}" for day, name in dated if day in recent]
+                          "profiles", what=f"reading branch {self.name}").stdout.splitlines()
+        dated = [(found[1], found[2], name) for name in names
+                 if (found := DATED.fullmatch(name))]
+        days: dict[str, set[str]] = {}  # per reader's folder: its days
+        for folder, day, _ in dated:
+            days.setdefault(folder.rsplit("/", 1)[0] if "/" in folder else "", set()).add(day)
+        recent = {reader: set(sorted(found)[-RECENT_DAYS:]) for reader, found in days.items()}
+        return [f"/{name}" for folder, day, name in dated
+                if day in recent[folder.rsplit("/", 1)[0] if "/" in folder else ""]]
 
     def add_site(self) -> str:
         """Check out the whole ``site/`` (older days' pages included) for an upload."""
