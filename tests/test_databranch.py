@@ -123,3 +123,37 @@ def test_a_morning_checks_out_a_month_of_pages_and_the_upload_the_whole_site(ori
     assert "whole site" in branch.add_site()
     for day in days:
         assert (out / "site" / day[:7] / f"{day}.html").exists(), day
+
+
+def test_each_reader_of_several_gets_a_month_of_their_own_days(origin, tmp_path):
+    """[profiles]: each reader's files are under profiles/NAME and site/NAME; a morning
+    checks out each reader's newest days (a reader who joined later has fewer)."""
+    days = [f"2025-{m:02d}-{d:02d}" for m in (9, 10) for d in range(1, 29)]
+    since = {"ada": days, "ben": days[-10:]}
+    repository = checkout(origin, tmp_path / "first")
+    branch = DataBranch(repository, "papersift-data", repository / "papersift-data")
+    branch.restore()
+    for reader, its_days in since.items():
+        for day in its_days:
+            for kind, suffix in (("json", "json"), ("md", "md")):
+                path = branch.out / "profiles" / reader / kind / day[:7] / f"{day}.{suffix}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(f"{kind} of {day}\n")
+            page = branch.out / "site" / reader / day[:7] / f"{day}.html"
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(f"page of {day}\n")
+        (branch.out / "site" / reader / "index.html").write_text("index\n")
+    branch.save()
+
+    repository = checkout(origin, tmp_path / "second")
+    branch = DataBranch(repository, "papersift-data", repository / "papersift-data")
+    branch.restore()
+    for reader, its_days in since.items():
+        folder = branch.out / "profiles" / reader
+        held = sorted(p.stem for p in (folder / "json").rglob("????-??-??.json"))
+        assert held == its_days[-RECENT_DAYS:], reader
+        assert sorted(p.stem for p in (folder / "md").rglob("*.md")) == held
+        assert not list((branch.out / "site" / reader).rglob("????-??-??.html"))
+        assert (branch.out / "site" / reader / "index.html").exists()
+    assert "whole site" in branch.add_site()
+    assert len(list((branch.out / "site").rglob("????-??-??.html"))) == len(days) + 10
