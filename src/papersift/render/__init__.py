@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from pathlib import Path
@@ -57,6 +58,7 @@ def when(stamp: str | None) -> str:
     return moment.isoformat(sep=" ", timespec="minutes")
 
 
+@functools.cache  # compiled once per process: a run of many readers renders many days
 def markdown_environment() -> Environment:
     """The Jinja2 environment of the Markdown templates (``md`` and ``money`` filters)."""
     env = Environment(

@@ -36,7 +36,8 @@ ABBREVIATION_CHARS = 8  # "RL", "MoE", "LoRA", "GRPO": two capitals or more, thi
 EVIDENCE_SHARE = 0.05  # a word of a longer phrase is evidence if this few papers use it
 
 
-def words(text: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=8192)  # the day's texts, read again for every reader
+def words(text: str) -> tuple[tuple[str, str], ...]:
     """(stem, words as written) for each content word of ``text`` and each adjacent pair
     of them (a pair as the text has it: "mixture of experts" for mixture + expert).
     An abbreviation ("RL", "MoE", "LLMs") is its own key, as written: it matches only
@@ -47,7 +48,7 @@ def words(text: str) -> list[tuple[str, str]]:
     singles = [(key, text[start:end]) for key, start, end in found]
     doubles = [(f"{a[0]} {b[0]}", text[a[1]:b[2]]) for a, b in itertools.pairwise(found)
                if not _BREAK.search(spaced, a[2], b[1])]  # not across a comma or sentence
-    return singles + doubles
+    return tuple(singles + doubles)
 
 
 @functools.lru_cache(maxsize=65536)  # a day's abstracts repeat their words

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -297,6 +298,7 @@ def best_first(paper: dict[str, Any]) -> tuple[int, int, str]:
     return (-(paper.get("SCORE") or 0), -(paper.get("RELEVANCE") or 0), paper["date"])
 
 
+@functools.cache  # compiled once per process: a run of many readers renders many days
 def site_environment() -> Environment:
     """The Jinja2 environment of the site's HTML templates (autoescaped)."""
     env = Environment(loader=PackageLoader("papersift.site", "templates"),
