@@ -66,7 +66,8 @@ def test_the_branch_keeps_thirty_mornings_and_never_fetches_the_archive(origin, 
     # A morning's restore fetched only what it checks out: no archive shard's blob.
     runner = tmp_path / "m35"
     shard = git("rev-parse", "papersift-data:archive/day-001.sqlite", cwd=origin).strip()
-    missing = git("rev-list", "--objects", "--missing=print", "FETCH_HEAD", cwd=runner)
+    missing = git("rev-list", "--objects", "--missing=print", "HEAD",
+                  cwd=runner / "papersift-data")
     assert f"?{shard}" in missing
 
 
@@ -157,3 +158,24 @@ def test_each_reader_of_several_gets_a_month_of_their_own_days(origin, tmp_path)
         assert (branch.out / "site" / reader / "index.html").exists()
     assert "whole site" in branch.add_site()
     assert len(list((branch.out / "site").rglob("????-??-??.html"))) == len(days) + 10
+
+
+def test_the_store_comes_back_whole_into_a_repository_of_its_own(origin, tmp_path):
+    """actions/checkout's checkout is shallow; the data branch is restored beside it, not
+    inside it (a shallow repository's fetches make the server repack every object), with
+    the checkout's credentials used but never written into the data folder."""
+    morning(origin, tmp_path / "m1", 1)
+    repository = checkout(origin, tmp_path / "m2")
+    assert git("rev-parse", "--is-shallow-repository", cwd=repository).strip() == "true"
+    token = "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hzX3NlY3JldA=="
+    git("config", "http.https://github.com/.extraheader", token, cwd=repository)
+    branch = DataBranch(repository, "papersift-data", repository / "papersift-data")
+    branch.restore()
+    out = branch.out
+    assert (out / "papersift.sqlite").read_text().startswith("store of morning 1")
+    assert git("rev-parse", "--is-shallow-repository", cwd=out).strip() == "false"
+    assert git("rev-parse", "--git-dir", cwd=out).strip() == ".git"  # its own
+    (out / "papersift.sqlite").write_text("store of morning 2\n")
+    assert branch.save() == "saved to branch papersift-data"
+    assert stores(origin, "papersift-data")[0] == "store of morning 2"
+    assert "eC1hY2Nlc3M" not in (out / ".git" / "config").read_text()

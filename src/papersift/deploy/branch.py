@@ -1,6 +1,6 @@
 """The data branch: where an unattended deployment keeps its store and archive.
 
-``papersift data restore`` puts the branch's newest commit into ``OUT`` (a git worktree;
+``papersift data restore`` puts the branch's newest commit into ``OUT`` (a partial clone;
 a first run starts the branch), ``papersift data save`` commits ``OUT`` back and pushes
 it. Both run git, name what failed in one line, and never leave the checkout half
 written: a push that is refused leaves the branch at its last good commit, so the next
@@ -33,6 +33,7 @@ Kept bounded for years (README, "The data branch"):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import subprocess
@@ -80,26 +81,33 @@ class DataBranch:
     remote: str = "origin"
 
     def restore(self) -> str:
-        """Check out the branch's newest commit into ``out``; start it on a first run."""
+        """Check out the branch's newest commit into ``out``; start it on a first run.
+
+        ``out`` is a repository of its own (a partial clone of the branch alone), not a
+        worktree of the workflow's checkout: that checkout is shallow (actions/checkout
+        fetches one commit), and a shallow repository's fetches make the server pack
+        every object afresh instead of sending it as stored (3.6 s instead of 1.0 s to
+        restore a 40 MB store, growing with it)."""
         found = self._git("ls-remote", "--exit-code", "--heads", self.remote, self.name,
                           check=False)
+        url = self._git("remote", "get-url", self.remote,
+                        what=f"reading the address of {self.remote}").stdout.strip()
         if found.returncode == 0:
-            self._git("fetch", "--quiet", f"--depth={KEEP_MORNINGS}", "--filter=blob:none",
-                      self.remote, self.name, what=f"fetching branch {self.name}")
-            self._git("worktree", "add", "--quiet", "--no-checkout", "--detach",
-                      str(self.out), "FETCH_HEAD",
-                      what=f"checking out branch {self.name} into {self.out}")
+            # Not shallow: a chain holds at most KEEP_MORNINGS + 1 commits (save).
+            self._git("clone", "--quiet", "--no-checkout", "--filter=blob:none",
+                      "--single-branch", "--branch", self.name, "--origin", self.remote,
+                      "--no-tags", url, str(self.out), auth=True,
+                      what=f"fetching branch {self.name}")
             self._git("sparse-checkout", "set", "--no-cone", *SPARSE, *self._recent_pages(),
                       cwd=self.out, what=f"checking out branch {self.name} into {self.out}")
-            self._git("checkout", "--quiet", "--detach", cwd=self.out,
+            self._git("checkout", "--quiet", cwd=self.out,
                       what=f"checking out branch {self.name} into {self.out}")
             return f"restored the store and archive from branch {self.name}"
         if found.returncode == 2:  # the remote answered: no such branch
-            self._git("worktree", "add", "--quiet", "--detach", str(self.out),
+            self._git("init", "--quiet", str(self.out), what=f"making {self.out}")
+            self._git("remote", "add", self.remote, url, cwd=self.out,
                       what=f"making {self.out}")
             self._git("checkout", "--quiet", "--orphan", self.name, cwd=self.out,
-                      what=f"starting branch {self.name}")
-            self._git("rm", "-r", "-f", "--quiet", "--ignore-unmatch", ".", cwd=self.out,
                       what=f"starting branch {self.name}")
             return f"first run: branch {self.name} starts now"
         raise DataBranchError(f"cannot read branch {self.name} from {self.remote} "
@@ -107,8 +115,9 @@ class DataBranch:
 
     def _recent_pages(self) -> list[str]:
         """Sparse-checkout lines for the dated files of the newest ``RECENT_DAYS`` days."""
-        names = self._git("ls-tree", "-r", "--name-only", "FETCH_HEAD", "--", "json", "md",
-                          "profiles", what=f"reading branch {self.name}").stdout.splitlines()
+        names = self._git("ls-tree", "-r", "--name-only", "HEAD", "--", "json", "md",
+                          "profiles", cwd=self.out,
+                          what=f"reading branch {self.name}").stdout.splitlines()
         dated = [(found[1], found[2], name) for name in names
                  if (found := DATED.fullmatch(name))]
         days: dict[str, set[str]] = {}  # per reader's folder: its days
@@ -170,12 +179,31 @@ class DataBranch:
                     f"{path}: {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB "
                     "papersift pushes (GitHub refuses files over 100 MB); nothing was saved")
 
+    @functools.cached_property
+    def _credentials(self) -> dict[str, str]:
+        """The checkout's own http/url settings (actions/checkout keeps the token there)
+        as environment configuration for the commands in ``out``: never written into
+        ``out``, never on a command line."""
+        found = subprocess.run(["git", "config", "--local", "--includes", "--get-regexp",
+                                r"^(http|url)\."], cwd=self.repository, capture_output=True,
+                               text=True, timeout=60, check=False)
+        entries = [line.split(" ", 1) for line in found.stdout.splitlines() if " " in line]
+        start = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
+        env = {"GIT_CONFIG_COUNT": str(start + len(entries))}
+        for number, (key, value) in enumerate(entries, start=start):
+            env[f"GIT_CONFIG_KEY_{number}"], env[f"GIT_CONFIG_VALUE_{number}"] = key, value
+        return env
+
     def _git(self, *args: str, cwd: Path | None = None, check: bool = True,
-             what: str = "") -> subprocess.CompletedProcess[str]:
+             what: str = "", auth: bool = False) -> subprocess.CompletedProcess[str]:
+        """``git args`` in ``cwd`` (the checkout by default); commands in ``out`` (or
+        with ``auth``) carry the checkout's credentials."""
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+        if auth or cwd == self.out:
+            env.update(self._credentials)
         try:
             done = subprocess.run(["git", *args], cwd=cwd or self.repository,
-                                  capture_output=True, text=True, timeout=1800,
-                                  env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+                                  capture_output=True, text=True, timeout=1800, env=env)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise DataBranchError(f"{what or 'git'}: {exc}") from None
         if check and done.returncode != 0:
