@@ -15,12 +15,10 @@ readers into panels; ``scoring.llm`` sends the requests.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from papersift.scoring.parse import MAX_COMMENT_CHARS, iter_json_objects, to_score
-from papersift.sources.common import normalize_arxiv_id
+from papersift.scoring.parse import MAX_COMMENT_CHARS, answers, to_score
 from papersift.text import capped, clean_text
 
 MAX_PANEL_READERS = 20  # the interests of more readers make a static part past most caches
@@ -75,13 +73,10 @@ def parse_panel_scores(text: str, batch_ids: Collection[str],
     """The papers of this batch answered for every reader (first answer per id wins); a
     paper whose novelty or any reader's relevance is missing or invalid is left out, to
     be asked again, never guessed."""
-    wanted, names = set(batch_ids), set(readers)
+    names = set(readers)
     found: dict[str, PanelScore] = {}
-    for obj in iter_json_objects(text):
-        fields = {re.sub(r"[^A-Z]", "", str(k).upper()): v for k, v in obj.items()}
-        raw_id = fields.get("ARXIVID", fields.get("ID"))
-        arxiv_id = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
-        if arxiv_id not in wanted or arxiv_id in found:
+    for arxiv_id, fields in answers(text, batch_ids):
+        if arxiv_id in found:
             continue
         novelty = to_score(fields.get("NOVELTY"))
         given = fields.get("RELEVANCE")

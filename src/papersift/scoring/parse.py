@@ -36,15 +36,23 @@ class ParsedScore:
     comment: str
 
 
-def parse_scores(text: str, batch_ids: Collection[str]) -> dict[str, ParsedScore]:
-    """The valid scores for papers of this batch, first answer per id wins."""
+def answers(text: str, batch_ids: Collection[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(arXiv id, fields) of every answer object about a paper of the batch, in order;
+    field names upper case, letters only (``"arxiv_id"`` is ``ARXIVID``)."""
     wanted = set(batch_ids)
-    found: dict[str, ParsedScore] = {}
     for obj in iter_json_objects(text):
         fields = {re.sub(r"[^A-Z]", "", str(k).upper()): v for k, v in obj.items()}
         raw_id = fields.get("ARXIVID", fields.get("ID"))
         arxiv_id = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
-        if arxiv_id not in wanted or arxiv_id in found:
+        if arxiv_id is not None and arxiv_id in wanted:
+            yield arxiv_id, fields
+
+
+def parse_scores(text: str, batch_ids: Collection[str]) -> dict[str, ParsedScore]:
+    """The valid scores for papers of this batch, first answer per id wins."""
+    found: dict[str, ParsedScore] = {}
+    for arxiv_id, fields in answers(text, batch_ids):
+        if arxiv_id in found:
             continue
         relevance = to_score(fields.get("RELEVANCE"))
         novelty = to_score(fields.get("NOVELTY"))
