@@ -211,10 +211,10 @@ def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
     ``encoder`` is the one loaded already)."""
     kind = chosen_scorer(config, secrets)
     use_llm = kind in ("llm", "hybrid")
-    if kind in ("local", "hybrid") and encoder is None:
-        encoder = make_encoder(_local_settings(config))
-    elif kind == "llm":
-        encoder = None
+    if kind in ("local", "hybrid"):
+        encoder = encoder or make_encoder(_local_settings(config))
+    else:
+        encoder = None  # an LLM reader beside local ones: no local scorer of its own
     interests = parse_interests(prompts.interests)
     prices = PriceTable(config.pricing)
 

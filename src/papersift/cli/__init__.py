@@ -19,6 +19,7 @@ from papersift.cli.options import (
     QuietOption,
     VerboseOption,
     load,
+    load_or_folder,
     load_reader,
 )
 from papersift.cli.output import (
@@ -241,13 +242,11 @@ def site_build(
     out_dir: OutOption = None,
 ) -> None:
     """Rebuild the whole site in OUT/site from the JSON digests (every reader's)."""
-    from papersift.config import Config, Secrets
+    from papersift.config import Secrets
     from papersift.site import build_readers_index
 
     with exit_on_error():
-        # without a configuration file, --out alone names the folder
-        cfg = load(config, out_dir) if out_dir is None or config.exists() else \
-            Config().with_out_dir(out_dir)
+        cfg = load_or_folder(config, out_dir)
         days = reader.build_sites(cfg, Secrets.from_env())
         if cfg.profiles:
             build_readers_index(cfg.site_dir, cfg.profile_names)

@@ -5,18 +5,15 @@ of these, so what it does is tested code, not shell pasted into YAML."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from papersift import CONFIG_FILENAME
-from papersift.cli.options import ConfigOption, OutOption, load
+from papersift.cli.options import ConfigOption, OutOption, load_or_folder
 from papersift.cli.output import exit_on_error, fail, out
 from papersift.deploy.branch import DataBranch, DataBranchError, report_to_workflow
 from papersift.redact import Redactor
-
-if TYPE_CHECKING:
-    from papersift.config import Config
 
 data_app = typer.Typer(help="The data branch that keeps the store and archive of an "
                             "unattended deployment (GitHub Actions).", no_args_is_help=True)
@@ -74,7 +71,7 @@ def status(
 
     records = []
     with exit_on_error():
-        whole = _configuration(config, out_dir)
+        whole = load_or_folder(config, out_dir)
         for name in whole.profile_names:
             reader = whole.for_profile(name)
             if failed:
@@ -91,12 +88,3 @@ def status(
         out.print(f"{name + ': ' if several else ''}{record.get('outcome')}: "
                   f"{record.get('message')}")
 
-
-def _configuration(config: Path, out_dir: Path | None) -> Config:
-    """The configuration file (``--out`` applied); with ``--out`` and no file, a
-    configuration of one reader whose outputs are there."""
-    from papersift.config import Config
-
-    if out_dir is not None and not config.exists():
-        return Config().with_out_dir(out_dir)
-    return load(config, out_dir)

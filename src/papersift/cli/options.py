@@ -30,6 +30,16 @@ def load(config: Path, out_dir: Path | None) -> Config:
     return cfg if out_dir is None else cfg.with_out_dir(out_dir)
 
 
+def load_or_folder(config: Path, out_dir: Path | None) -> Config:
+    """``load``; with ``--out`` and no configuration file, a configuration of one reader
+    whose outputs are in that folder."""
+    from papersift.config import Config
+
+    if out_dir is not None and not config.exists():
+        return Config().with_out_dir(out_dir)
+    return load(config, out_dir)
+
+
 def load_reader(config: Path, out_dir: Path | None, profile: str | None) -> Config:
     """The configuration of the reader a command acts for: ``profile``, or the file's one
     reader; a file with several profiles needs ``--profile`` (``ConfigError``)."""
