@@ -11,6 +11,8 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +55,7 @@ class Job:
     failed: bool = False
     outputs: dict[str, str] = field(default_factory=dict)
     skipped: bool = False
+    next_step: int = 0  # where resume_job goes on
 
     @property
     def result(self) -> str:
@@ -132,31 +135,46 @@ class Actions:
 
     # -- jobs ---------------------------------------------------------------------------
 
-    def run_job(self, name: str, day: str = "") -> Job:
+    def run_job(self, name: str, day: str = "", *, until: str | None = None) -> Job:
+        """Run job ``name`` on a fresh checkout; with ``until``, stop after the step of
+        that id (``resume_job`` runs the rest)."""
         spec = self.workflow["jobs"][name]
         job = self.jobs[name] = Job(name)
         if "if" in spec and not self.should_run(str(spec["if"]), job, day):
             job.skipped = True
             return job
-        workspace = checkout(self.origin, self.root / name)
-        self.workspaces[name] = workspace
+        self.workspaces[name] = checkout(self.origin, self.root / name)
+        return self._steps(job, day, until)
+
+    def resume_job(self, name: str, day: str = "") -> Job:
+        """The steps of job ``name`` after the one ``run_job`` stopped at."""
+        job = self.jobs[name]
+        return job if job.skipped else self._steps(job, day, None)
+
+    def _steps(self, job: Job, day: str, until: str | None) -> Job:
+        spec = self.workflow["jobs"][job.name]
+        workspace = self.workspaces[job.name]
         for number, step in enumerate(spec["steps"]):
+            if number < job.next_step:
+                continue
+            job.next_step = number + 1
             label = step.get("name") or step.get("uses", "").split("@")[0]
             if label in SKIPPED | GITHUB_ONLY:
                 continue
-            if not self.should_run(str(step.get("if", "")), job, day):
-                continue
-            if self.before_step is not None:
-                self.before_step(step.get("id") or label, workspace)
-            if "uses" in step:
-                result = self.action(step, workspace, job, day)
-            else:
-                result = self.shell(step, spec, workspace, job, day, number)
-            if "id" in step:
-                job.steps[step["id"]] = result
-            job.steps[label] = result
-            if result["outcome"] == "failure" and not step.get("continue-on-error"):
-                job.failed = True
+            if self.should_run(str(step.get("if", "")), job, day):
+                if self.before_step is not None:
+                    self.before_step(step.get("id") or label, workspace)
+                if "uses" in step:
+                    result = self.action(step, workspace, job, day)
+                else:
+                    result = self.shell(step, spec, workspace, job, day, number)
+                if "id" in step:
+                    job.steps[step["id"]] = result
+                job.steps[label] = result
+                if result["outcome"] == "failure" and not step.get("continue-on-error"):
+                    job.failed = True
+            if until is not None and step.get("id") == until:
+                return job
         job.outputs = {key: self.expand(value, job, day)
                        for key, value in spec.get("outputs", {}).items()}
         return job
@@ -173,9 +191,8 @@ class Actions:
                    GITHUB_WORKSPACE=str(workspace), RUNNER_TEMP=str(self.root),
                    COLUMNS="200")
         started = time.perf_counter()
-        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
-                               step["run"]], cwd=workspace, env=env, capture_output=True,
-                              text=True, timeout=900)
+        done, cpu = _run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                          step["run"]], workspace, env)
         seconds = time.perf_counter() - started
         self.log.append(f"== {job.name}: {step.get('name')} ({done.returncode})\n"
                         f"{done.stdout}{done.stderr}")
@@ -184,6 +201,7 @@ class Actions:
         found["outcome"] = "success" if done.returncode == 0 else "failure"
         found["stdout"], found["stderr"] = done.stdout, done.stderr
         found["seconds"] = f"{seconds:.3f}"
+        found["cpu"] = f"{cpu:.3f}"
         return found
 
     def action(self, step: dict, workspace: Path, job: Job, day: str) -> dict[str, str]:
@@ -229,3 +247,24 @@ class Actions:
     @property
     def output(self) -> str:
         return "\n".join(self.log)
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str],
+         timeout: float = 900) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``command`` to its end; also the CPU seconds it and its children used (its
+    own rusage, not the process-wide one: other jobs may run beside it)."""
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr,
+                                   text=True)
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        done = subprocess.CompletedProcess(command, process.returncode, stdout.read(),
+                                           stderr.read())
+    return done, usage.ru_utime + usage.ru_stime

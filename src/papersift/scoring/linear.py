@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -46,36 +46,114 @@ yet you your yours yourself yourselves
 """.split())  # noqa: SIM905 - a word list reads best as prose
 
 
-def terms(text: str) -> list[str]:
-    """The text's words (lower case, two characters or more, no stop words) and each
-    adjacent pair of them, joined by a space."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in STOP_WORDS]
-    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+def _words(text: str) -> list[str]:
+    """The text's words: lower case, two characters or more, no stop words."""
+    return [w for w in _TOKEN.findall(text.lower()) if w not in STOP_WORDS]
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """Texts as word ids: ``words`` the distinct words (by id), ``ids`` every word's id
+    in reading order, ``rows`` the text each came from; ``pairs`` each adjacent pair of
+    words within a text (first id, second id) and ``pair_rows`` its text."""
+
+    words: list[str]
+    ids: np.ndarray
+    rows: np.ndarray
+    pairs: np.ndarray
+    pair_rows: np.ndarray
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> _Tokens:
+        lists = [_words(text) for text in texts]
+        flat = list(itertools.chain.from_iterable(lists))
+        words = list(dict.fromkeys(flat))  # distinct, in order of first sight
+        index = {word: i for i, word in enumerate(words)}
+        ids = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
+        rows = np.repeat(np.arange(len(lists)), [len(words) for words in lists])
+        within = rows[1:] == rows[:-1]  # a pair never spans two texts
+        pairs = np.stack([ids[:-1][within], ids[1:][within]], axis=1)
+        return cls(words, ids, rows, pairs, rows[:-1][within])
+
+    def pair_names(self, pairs: np.ndarray) -> list[str]:
+        return [f"{self.words[a]} {self.words[b]}" for a, b in pairs.tolist()]
+
+
+@dataclass(frozen=True)
+class _PairIndex:
+    """The word-pair terms by their two words' columns (``keys``: first * width +
+    second, sorted) and each one's own column."""
+
+    keys: np.ndarray
+    columns: np.ndarray
+    width: int
+
+    @classmethod
+    def of(cls, firsts: np.ndarray, seconds: np.ndarray, columns: np.ndarray,
+           width: int) -> _PairIndex:
+        keys = firsts.astype(np.int64) * width + seconds
+        order = np.argsort(keys)
+        return cls(keys[order], columns[order].astype(np.int64), width)
+
+    def find(self, pairs: np.ndarray) -> np.ndarray:
+        """The column of each pair of word columns (-1: a word or the pair unknown)."""
+        if not len(self.keys) or not len(pairs):
+            return np.full(len(pairs), -1, dtype=np.int64)
+        keys = pairs[:, 0] * self.width + pairs[:, 1]
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = (pairs >= 0).all(axis=1) & (self.keys[at] == keys)
+        return np.where(hit, self.columns[at], -1)
 
 
 @dataclass
 class TfIdf:
-    """Sublinear TF-IDF (smoothed idf, unit-length rows) over the terms found in at least
-    ``min_documents`` of the texts it was fitted on."""
+    """Sublinear TF-IDF (smoothed idf, unit-length rows) over the terms (words and
+    adjacent word pairs) found in at least ``min_documents`` of the texts it was fitted
+    on; the columns are the terms in alphabetical order."""
 
     min_documents: int = 2
     vocabulary: dict[str, int] | None = None
     idf: np.ndarray | None = None
+    pairs: _PairIndex | None = field(default=None, repr=False)
 
     def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        seen: dict[str, int] = {}  # every term, in order of first sight
-        counts = _counts(texts, lambda term: seen.setdefault(term, len(seen)), 0)
-        documents = np.bincount(counts.indices, minlength=len(seen))
-        names = np.array(list(seen), dtype=object)
+        tokens = _Tokens.of(texts)
+        width = len(tokens.words)
+        base = width or 1
+        # A pair's column is its rank among the distinct pairs, after the words'.
+        distinct, pair_columns = np.unique(tokens.pairs[:, 0] * base + tokens.pairs[:, 1],
+                                           return_inverse=True)
+        counts = _matrix(len(texts), width + len(distinct),
+                         np.concatenate([tokens.rows, tokens.pair_rows]),
+                         np.concatenate([tokens.ids, width + pair_columns.ravel()]))
+        documents = np.bincount(counts.indices, minlength=counts.shape[1])
         kept = np.flatnonzero(documents >= self.min_documents)
-        kept = kept[np.argsort(names[kept].astype(str), kind="stable")]  # columns by term
-        self.vocabulary = {str(names[j]): i for i, j in enumerate(kept)}
+        kept_pairs = distinct[kept[kept >= width] - width]
+        names = [tokens.words[j] for j in kept[kept < width].tolist()] + tokens.pair_names(
+            np.stack([kept_pairs // base, kept_pairs % base], axis=1))
+        order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+        self.vocabulary = {names[i]: column for column, i in enumerate(order.tolist())}
+        column = np.full(counts.shape[1], -1, dtype=np.int64)
+        column[kept[order]] = np.arange(len(order))
+        # Each kept pair by its words' columns (a pair in two texts has its words in
+        # them too, so they are kept): new texts' pairs are found without their names.
+        self.pairs = _PairIndex.of(column[kept_pairs // base], column[kept_pairs % base],
+                                    column[kept[kept >= width]], len(order))
+        kept = kept[order]
         self.idf = (np.log((1 + len(texts)) / (1 + documents[kept])) + 1).astype(np.float32)
         return self._weighted(counts[:, kept])
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         vocabulary, _ = self._fitted()
-        return self._weighted(_counts(texts, vocabulary.get, len(vocabulary)))
+        assert self.pairs is not None  # fitted with the vocabulary
+        tokens = _Tokens.of(texts)
+        word_columns = np.array([vocabulary.get(word, -1) for word in tokens.words] or [-1])
+        pair_columns = self.pairs.find(word_columns[tokens.pairs])
+        rows = np.concatenate([tokens.rows, tokens.pair_rows])
+        columns = np.concatenate([word_columns[tokens.ids], pair_columns])
+        found = columns >= 0
+        return self._weighted(_matrix(len(texts), len(vocabulary), rows[found],
+                                      columns[found]))
 
     @property
     def names(self) -> list[str]:
@@ -99,19 +177,11 @@ class TfIdf:
         return matrix
 
 
-def _counts(texts: Sequence[str], column: Callable[[str], int | None],
-            width: int) -> sparse.csr_matrix:
-    """How often each term occurs in each text (``column``: a term's column, or None to
-    leave it out; ``width`` columns at least)."""
-    rows: list[int] = []
-    columns: list[int] = []
-    for row, text in enumerate(texts):
-        found = [j for j in map(column, terms(text)) if j is not None]
-        columns.extend(found)
-        rows.extend([row] * len(found))
-    width = max(width, max(columns, default=-1) + 1)
+def _matrix(height: int, width: int, rows: np.ndarray,
+            columns: np.ndarray) -> sparse.csr_matrix:
+    """How often each column occurs in each row (one entry per occurrence)."""
     return sparse.coo_matrix((np.ones(len(columns), dtype=np.float32), (rows, columns)),
-                             shape=(len(texts), width)).tocsr()  # duplicates summed
+                             shape=(height, width)).tocsr()  # duplicates summed
 
 
 @dataclass
