@@ -77,7 +77,7 @@ class ScriptedLLM:
         system, user = messages[0]["content"], messages[-1]["content"]
         prompt_text = system + user
         prompt = len(prompt_text) // 4
-        text = self._text(user)
+        text = self._text(system, user)
         completion = len(text) // 4
         modelled = self.latency(prompt, completion)
         with self.lock:
@@ -107,7 +107,7 @@ class ScriptedLLM:
                           "total_tokens": prompt + completion,
                           "prompt_tokens_details": {"cached_tokens": cached}}}
 
-    def _text(self, user: str) -> str:
+    def _text(self, system: str, user: str) -> str:
         if reference_model.TITLE_MARK in user:
             ids = reference_model.ids_in(user)
             return json.dumps(reference_model.title_drops(ids, self.picks, self.title_mode))
@@ -119,9 +119,14 @@ class ScriptedLLM:
             return json.dumps([])
         with self.lock:
             self.phase.abstract_ids.update(ids)
+        readers = re.findall(r"^### (R\d+)$", system, flags=re.MULTILINE)  # a panel
+
+        def relevance(arxiv_id: str) -> int | dict[str, int]:
+            value = 9 if arxiv_id in self.picks else 3
+            return {r: value for r in readers} if readers else value
+
         return "\n".join(json.dumps({
-            "ARXIVID": i, "COMMENT": self.comment,
-            "RELEVANCE": 9 if i in self.picks else 3,
+            "ARXIVID": i, "COMMENT": self.comment, "RELEVANCE": relevance(i),
             "NOVELTY": 9 if i in self.picks else 4}) for i in ids)
 
 

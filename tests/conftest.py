@@ -17,7 +17,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -296,7 +296,8 @@ class ScriptedLLM:
         elif stage == "title":
             text = self._title_answer(ids, titles, self._orders(user, ids))
         else:
-            text = self._scores(ids, self._orders(user, ids))
+            readers = re.findall(r"^### (R\d+)$", system, flags=re.MULTILINE)  # a panel
+            text = self._scores(ids, self._orders(user, ids), readers)
             text = self._mangle(text, fault, ids)
         style = fault if fault in ("fenced", "chatty") else self.style
         if body.get("response_format") and stage in ("title", "abstract"):
@@ -371,7 +372,9 @@ class ScriptedLLM:
             return re.sub(r'"RELEVANCE": \d+', '"RELEVANCE": 11', text)
         return text
 
-    def _scores(self, ids: list[str], orders: tuple[str, str | None] | None = None) -> str:
+    def _scores(self, ids: list[str], orders: tuple[str, str | None] | None = None,
+                readers: Sequence[str] = ()) -> str:
+        """Each paper's line; for a panel, the same relevance for every reader named."""
         lines = []
         for arxiv_id in ids:
             if arxiv_id in self.omit:
@@ -385,7 +388,9 @@ class ScriptedLLM:
             comment = ("Matches a core interest." if pick else "Outside the stated interests.")
             comment += self.comment_suffix
             lines.append(json.dumps({"ARXIVID": arxiv_id, "COMMENT": comment,
-                                     "RELEVANCE": relevance, "NOVELTY": novelty}))
+                                     "RELEVANCE": ({r: relevance for r in readers}
+                                                   if readers else relevance),
+                                     "NOVELTY": novelty}))
         return "\n".join(lines)
 
 

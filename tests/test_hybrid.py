@@ -104,3 +104,32 @@ def test_the_local_learner_weighs_its_signals_on_earlier_days(tmp_path, embedded
     assert learned_rank < zero_shot_rank
     settings = "\n".join(scorer.settings_lines())
     assert "(stacked on earlier days)" in settings, settings
+
+
+def test_an_honest_answer_on_the_prefiltered_papers_is_not_asked_again(
+        tmp_path, arxiv, llm, embedded_store):
+    """The prefilter sends the day's best-ranked papers, so an honest model calls many of
+    them relevant: that is not a prompt injection moving its batch, and no paper is paid
+    for twice."""
+    papers = april_14_papers()
+    earlier, later = papers[0::2], papers[1::2]
+    (tmp_path / "out").mkdir()
+    shutil.copy(embedded_store, tmp_path / "out" / "papersift.sqlite")
+    with Store(tmp_path / "out" / "papersift.sqlite") as store:
+        for index in range(6):
+            chunk = earlier[index::6]
+            store.save_day(dt.date(2026, 4, 6 + index), chunk)
+            for paper in chunk:
+                store.add_label(paper.arxiv_id, "llm-history", paper.arxiv_id in PICKS)
+    day = dt.date(2026, 4, 20)
+    picks = [p for p in later if p.arxiv_id in PICKS]
+    day_file(tmp_path, day, picks + [p for p in later if p.arxiv_id not in PICKS][:40])
+    config = write_project(tmp_path, arxiv=arxiv, llm=llm, extra=(
+        f'[arxiv]\nsource = "file"\nfile = "{day}.jsonl"\n'
+        '[scoring]\nscorer = "hybrid"\n'))
+    run(load_config(config), day=day, secrets=SECRETS)
+
+    asked = [i for r in llm.stage_requests("abstract") for i in r.ids]
+    sent_picks = set(asked) & {p.arxiv_id for p in picks}
+    assert len(sent_picks) >= 0.5 * len(set(asked))  # the answers call many papers relevant
+    assert len(asked) == len(set(asked))  # and none was asked twice

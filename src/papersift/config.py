@@ -143,6 +143,9 @@ class LLMConfig(_Section):
     # papers left are listed under "Not scored (budget)".
     max_tokens_per_run: Annotated[int, Field(ge=0)] = 0
     max_cost_per_run: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    # The same for the whole morning, every profile together (a run is one profile's).
+    max_tokens_per_morning: Annotated[int, Field(ge=0)] = 0
+    max_cost_per_morning: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
 
 
 class ScoringConfig(_Section):

@@ -128,6 +128,21 @@ class Usage:
         self.prompt_cost = _add_cost(self.prompt_cost, _negate(other.prompt_cost))
         self.completion_cost = _add_cost(self.completion_cost, _negate(other.completion_cost))
 
+    def split(self, parts: int) -> list[Usage]:
+        """This usage in ``parts`` shares (one request shared by several readers): the
+        tokens as evenly as whole tokens go, each share one request."""
+        def shares(total: int) -> list[int]:
+            return [total // parts + (index < total % parts) for index in range(parts)]
+
+        def cost(value: float | None) -> float | None:
+            return None if value is None else value / parts
+
+        return [Usage(1, prompt, cached, completion, cost(self.prompt_cost),
+                      cost(self.completion_cost))
+                for prompt, cached, completion in zip(
+                    shares(self.prompt_tokens), shares(self.cached_tokens),
+                    shares(self.completion_tokens), strict=True)]
+
     def add(self, other: Usage) -> None:
         """Accumulate another usage into this one (unknown cost stays unknown)."""
         self.requests += other.requests

@@ -42,11 +42,14 @@ _TOKEN = re.compile(
     r"|hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"
     r"|(?<=[?&])(?i:api[_-]?key|key|token|access_token|password)=[^&\s\"'<>]+"
 )
-# Every credential shape above holds one of these (in lower case): a text without any
-# (most pages and feeds) is not scanned by the expression, which is slow on long texts.
-_TOKEN_HINTS = ("sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "hf_",
+# Every credential shape above holds one of these or _SK_HINT (in lower case): a text
+# without any (most pages and feeds) is not scanned by the expression, slow on long texts.
+_TOKEN_HINTS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "hf_",
                 "akia", "aiza", "glpat-", "bearer", "hooks.slack.com/services/", "key=",
                 "token=", "password=")
+# "sk-" alone is in every other abstract ("task-specific", "risk-aware"): a key's prefix
+# is followed by the key.
+_SK_HINT = re.compile(r"sk-[a-z0-9_\-]{16}")
 _EXPLICIT_MIN = 4  # a secret papersift was configured with: masked even when short
 _ENV_MIN = 8  # another secret-named environment value: not a flag or a word
 # The environment variables papersift reads its own secrets from (config.Secrets).
@@ -93,7 +96,8 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, MASK)
         lowered = text.lower()
-        if not any(hint in lowered for hint in _TOKEN_HINTS):
+        if not any(hint in lowered for hint in _TOKEN_HINTS) and not (
+                "sk-" in lowered and _SK_HINT.search(lowered)):
             return text
         return _TOKEN.sub(_mask_token, text)
 

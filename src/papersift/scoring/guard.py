@@ -11,8 +11,10 @@ it can change nothing but its own score.
 The thresholds come from real days (benchmarks: 89 batches of 64 of the 11 labelled
 April days, the reference model's picks): an honest answer never brought more than 27%
 of a batch over the cutoff, nor more than 12% from the lower half of the local ranking;
-an obeyed "rate everything 10" brings 100% and ~50%. A false alarm costs one extra
-round of requests, never a wrong score.
+an obeyed "rate everything 10" brings 100% and ~50%. The standing is among the whole
+day: the hybrid's prefiltered batches hold only the day's best-ranked papers, of which an
+honest model may call most relevant, so there only a batch gone up as a whole is moved. A false
+alarm costs one extra round of requests, never a wrong score.
 """
 
 from __future__ import annotations
@@ -73,8 +75,9 @@ def halves(batch: list[Candidate], standing: Mapping[str, float]) -> list[list[C
 class Guard:
     """Judges whether an answer moved papers in bulk, against the prior's standing."""
 
-    standing: Mapping[str, float]  # arxiv id -> percentile among the run's candidates
+    standing: Mapping[str, float]  # arxiv id -> percentile among the day's ranked papers
     relevance_cutoff: int
+    prefiltered: bool = False  # the papers sent are the best-ranked part of the day
 
     def scores_moved(self, relevance: Mapping[str, int], *, suspect: bool) -> bool:
         """Whether these scores (id -> relevance, one answered batch) look moved.
@@ -87,8 +90,11 @@ class Guard:
             return False
         up = [i for i, r in relevance.items() if r >= self.relevance_cutoff]
         up_from_low = [i for i in up if self.standing.get(i, 1.0) <= LOW]
+        # A prefiltered batch holds only the day's best-ranked papers, most of which an
+        # honest model may call relevant: there only the whole batch going up is bulk.
+        bulk = n if self.prefiltered else n / 2
         fewest = 2 if suspect else 3
-        if len(up) >= fewest and (len(up) >= n / 2 or len(up_from_low) >= n / 4):
+        if len(up) >= fewest and (len(up) >= bulk or len(up_from_low) >= n / 4):
             return True
         sunk = [i for i, r in relevance.items() if r <= FLOOR]
         sunk_high = [i for i in sunk if self.standing.get(i, 0.0) >= HIGH]

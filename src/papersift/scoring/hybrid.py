@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from papersift.models import Candidate, Filtered, ScoringOutcome, Usage
 from papersift.scoring.llm import LLMScorer
@@ -23,17 +24,34 @@ from papersift.scoring.local import LocalScorer
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The local prefilter's verdict on a day: the papers the LLM reads, the day's local
+    values (the LLM guard's prior) and the papers left below the cut."""
+
+    sent: tuple[Candidate, ...]
+    prior: dict[str, float]
+    below: tuple[Filtered, ...]
+
+
 class HybridScorer:
     """The local ranking picks what the LLM reads, and is the LLM guard's prior."""
 
     def __init__(self, local: LocalScorer, llm: LLMScorer, share: float):
         self.local, self.llm, self.share = local, llm, share
+        self._plan: tuple[tuple[str, ...], Plan] | None = None
 
     @property
     def model(self) -> str:
         return self.llm.model
 
-    def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
+    def plan(self, candidates: Sequence[Candidate]) -> Plan:
+        """What goes to the LLM (with the local ranking as its prior) and what stays
+        below the cut; made once per set of candidates (a panel asks first, ``score``
+        then finds the same plan)."""
+        key = tuple(c.paper.arxiv_id for c in candidates)
+        if self._plan is not None and self._plan[0] == key:
+            return self._plan[1]
         order = sorted(self.local.ranked(candidates), key=lambda pair: -pair[1])
         cut = self.local.cut
         if cut is not None:
@@ -53,13 +71,18 @@ class HybridScorer:
             log.info("local prefilter: the store holds too few labelled days to calibrate "
                      "a cut; the top %.0f%% (%d of %d papers) go to the LLM",
                      100 * self.share, keep, len(order))
-        sent = order[:keep]
-        below = tuple(Filtered(s.paper, f"local prefilter: {why} (local relevance "
-                                        f"{s.relevance})") for s, _ in order[keep:])
-        if not sent:
-            return ScoringOutcome((), (), below, Usage(), asked=0, fresh=0)
-        outcome = self.llm.score([s.candidate for s, _ in sent],
-                                 prior={s.paper.arxiv_id: value for s, value in sent})
+        plan = Plan(tuple(s.candidate for s, _ in order[:keep]),
+                    {s.paper.arxiv_id: value for s, value in order},
+                    tuple(Filtered(s.paper, f"local prefilter: {why} (local relevance "
+                                            f"{s.relevance})") for s, _ in order[keep:]))
+        self._plan = (key, plan)
+        return plan
+
+    def score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
+        plan = self.plan(candidates)
+        if not plan.sent:
+            return ScoringOutcome((), (), plan.below, Usage(), asked=0, fresh=0)
+        outcome = self.llm.score(plan.sent, prior=plan.prior)
         return ScoringOutcome(outcome.scored, outcome.not_scored,
-                              (*outcome.filtered, *below), outcome.usage,
+                              (*outcome.filtered, *plan.below), outcome.usage,
                               asked=outcome.asked, fresh=outcome.fresh)

@@ -12,7 +12,6 @@ imaging") is what an embedding blurs and a reader means literally.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import re
 from collections import Counter
@@ -24,8 +23,7 @@ import numpy as np
 from papersift.scoring.encoders import STOP_WORDS, stem
 from papersift.scoring.interests import Interests, phrases
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
-_BREAK = re.compile(r"[.,;:!?()\[\]]")
+_WORD_OR_BREAK = re.compile(r"[A-Za-z][A-Za-z0-9]+|[.,;:!?()\[\]]")
 _CONJUNCTION = re.compile(r"\s+(?:and|or|and/or)\s+|\s*/\s*", re.I)
 TOP_PHRASES = 3  # phrase matches summed per topic
 # Less than this share of a phrase's weight is a passing word ("neural networks" of "how
@@ -42,12 +40,21 @@ def words(text: str) -> tuple[tuple[str, str], ...]:
     of them (a pair as the text has it: "mixture of experts" for mixture + expert).
     An abbreviation ("RL", "MoE", "LLMs") is its own key, as written: it matches only
     itself, never a word that happens to share its letters ("sim", "moe")."""
-    spaced = text.replace("-", " ")
-    found = [(_key(m.group()), m.start(), m.end()) for m in _WORD.finditer(spaced)
-             if m.group().lower() not in STOP_WORDS]
-    singles = [(key, text[start:end]) for key, start, end in found]
-    doubles = [(f"{a[0]} {b[0]}", text[a[1]:b[2]]) for a, b in itertools.pairwise(found)
-               if not _BREAK.search(spaced, a[2], b[1])]  # not across a comma or sentence
+    singles: list[tuple[str, str]] = []
+    doubles: list[tuple[str, str]] = []
+    previous: tuple[str, int] | None = None  # the last content word: its key and start
+    for match in _WORD_OR_BREAK.finditer(text.replace("-", " ")):
+        word = match.group()
+        if len(word) == 1:  # a comma or a sentence's end: no pair across it
+            previous = None
+            continue
+        if word.lower() in STOP_WORDS:
+            continue
+        key, start = _key(word), match.start()
+        singles.append((key, text[start:match.end()]))
+        if previous is not None:
+            doubles.append((f"{previous[0]} {key}", text[previous[1]:match.end()]))
+        previous = (key, start)
     return tuple(singles + doubles)
 
 

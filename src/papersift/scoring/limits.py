@@ -59,10 +59,36 @@ def sum_costs(*usages: Usage) -> float | None:
 def over_budget(config: LLMConfig, *usages: Usage) -> str | None:
     """Why ``usages`` together pass the run's token or cost limit, or None (an unknown
     price cannot pass a cost limit)."""
+    return _over(config.max_tokens_per_run, config.max_cost_per_run, "the run's", usages)
+
+
+@dataclass
+class MorningSpend:
+    """What every reader's requests of one morning have spent and hold in flight, against
+    the morning's limits (``llm.max_tokens_per_morning``, ``llm.max_cost_per_morning``):
+    one object shared by the readers' scorers and their panels."""
+
+    max_tokens: int = 0
+    max_cost: float = 0.0
+    usage: Usage = field(default_factory=Usage)
+    reserved: Usage = field(default_factory=Usage)
+
+    @classmethod
+    def of(cls, config: LLMConfig) -> MorningSpend:
+        return cls(config.max_tokens_per_morning, config.max_cost_per_morning)
+
+    def over(self, estimate: Usage) -> str | None:
+        """Why one more request of ``estimate`` would pass a morning limit, or None."""
+        return _over(self.max_tokens, self.max_cost, "the morning's",
+                     (self.usage, self.reserved, estimate))
+
+
+def _over(max_tokens: int, max_cost: float, whose: str, usages: tuple[Usage, ...]
+          ) -> str | None:
     tokens = sum(u.total_tokens for u in usages)
-    if config.max_tokens_per_run and tokens > config.max_tokens_per_run:
-        return f"the run's limit of {config.max_tokens_per_run} tokens was reached"
+    if max_tokens and tokens > max_tokens:
+        return f"{whose} limit of {max_tokens} tokens was reached"
     cost = sum_costs(*usages)
-    if config.max_cost_per_run and cost is not None and cost > config.max_cost_per_run:
-        return f"the run's limit of ${config.max_cost_per_run:.2f} was reached"
+    if max_cost and cost is not None and cost > max_cost:
+        return f"{whose} limit of ${max_cost:.2f} was reached"
     return None

@@ -36,6 +36,7 @@ from papersift.scoring.limits import (
     BUDGET_REASON,
     TIME_REASON,
     BatchScores,
+    MorningSpend,
     OverBudget,
     OverTime,
     over_budget,
@@ -77,12 +78,14 @@ class LLMScorer:
         *,
         relevance_cutoff: int = 8,
         progress: Progress = NULL_PROGRESS,
+        morning: MorningSpend | None = None,
     ):
         self.config, self.prompts, self.client_factory = config, prompts, client_factory
         self.store, self.run_id, self.prices = store, run_id, prices
         self.relevance_cutoff, self.progress = relevance_cutoff, progress
         self.usage = Usage()
         self.reserved = Usage()  # estimated use of the requests in flight
+        self.morning = morning  # every reader's spending this morning, when shared
         self._warned_cost = False
         self.chat: AsyncChat | None = None
         self.guard = Guard({}, relevance_cutoff)
@@ -96,14 +99,23 @@ class LLMScorer:
               prior: Mapping[str, float] | None = None) -> ScoringOutcome:
         """Score every candidate, from the store where possible, else with the LLM.
 
-        ``prior`` is a local ranking of the candidates (higher is more relevant) that
-        the guard compares answers with; without one a TF-IDF ranking is made.
+        ``prior`` is a local ranking of the candidates (higher is more relevant; it may
+        rank the whole day) that the guard compares answers with; without one a TF-IDF
+        ranking is made.
         """
+        self.compare_with(candidates, prior)
+        return asyncio.run(self._score(candidates))
+
+    def compare_with(self, candidates: Sequence[Candidate],
+                     prior: Mapping[str, float] | None) -> None:
+        """Set the guard's prior for ``candidates`` (see ``score``)."""
         if prior is None:
             prior = lexical_prior(candidates, parse_interests(self.prompts.interests))
         ids = [c.paper.arxiv_id for c in candidates]
-        self.guard = Guard(percentiles(prior, ids), self.relevance_cutoff)
-        return asyncio.run(self._score(candidates))
+        # The standing among every paper the prior ranked (the day's, when it covers more
+        # than the papers sent), so that a prefiltered batch shows as the day's best.
+        self.guard = Guard(percentiles(prior, list(dict.fromkeys([*prior, *ids]))),
+                           self.relevance_cutoff, prefiltered=bool(set(prior) - set(ids)))
 
     async def _score(self, candidates: Sequence[Candidate]) -> ScoringOutcome:
         self.ends_at = asyncio.get_running_loop().time() + self.config.max_seconds_per_run
@@ -289,8 +301,7 @@ class LLMScorer:
 
         def reserve() -> None:
             nonlocal reserved
-            self._check_budget(estimate)
-            self.reserved.add(estimate)
+            self.reserve(estimate)
             reserved = True
 
         deadline = asyncio.timeout_at(self.ends_at)
@@ -305,9 +316,8 @@ class LLMScorer:
             raise
         finally:
             if reserved:
-                self.reserved.subtract(estimate)
-        self.usage.add(answer.usage)
-        self.store.record_request(self.run_id, stage, answer.usage)
+                self.release(estimate)
+        self.spent(stage, answer.usage)
         return answer
 
     def _request(self, stage: str, batch: list[Candidate]
@@ -336,12 +346,11 @@ class LLMScorer:
             system, user, answer_format = self._request("abstract", batch)
             estimate = self._estimate(system, user, len(batch))
             try:
-                self._check_budget(estimate)
+                self.reserve(estimate)
             except OverBudget as exc:
                 result.merge(BatchScores(reasons=dict.fromkeys(
                     [c.paper.arxiv_id for c in batch], reason_for(exc)), stopped=True))
                 continue
-            self.reserved.add(estimate)
             reserved.add(estimate)
             body = self.chat.body(system, user, answer_format)
             requests[request_id(body)] = (body, batch)
@@ -363,18 +372,37 @@ class LLMScorer:
                         type(exc).__name__)
             return result.merge(BatchScores(reasons=dict.fromkeys(sent, "Batch API failed")))
         finally:
-            self.reserved.subtract(reserved)
+            self.release(reserved)
         for request, (_, batch) in requests.items():
             answer = answers[request]
             if answer.usage is None:
                 result.merge(BatchScores(reasons=dict.fromkeys(
                     [c.paper.arxiv_id for c in batch], answer.error)))
                 continue
-            self.usage.add(answer.usage)
-            self.store.record_request(self.run_id, "abstract", answer.usage)
+            self.spent("abstract", answer.usage)
             result.merge(await self._accept(batch, Answer(answer.text, answer.usage),
                                             fingerprint, suspect=False))
         return result
+
+    def reserve(self, estimate: Usage) -> None:
+        """Count a request about to be sent, or raise ``OverBudget`` (``_check_budget``)."""
+        self._check_budget(estimate)
+        self.reserved.add(estimate)
+        if self.morning is not None:
+            self.morning.reserved.add(estimate)
+
+    def release(self, estimate: Usage) -> None:
+        """Take back a ``reserve`` (the request ended)."""
+        self.reserved.subtract(estimate)
+        if self.morning is not None:
+            self.morning.reserved.subtract(estimate)
+
+    def spent(self, stage: str, usage: Usage) -> None:
+        """Record what a request cost, in this run and in the morning's total."""
+        self.usage.add(usage)
+        if self.morning is not None:
+            self.morning.usage.add(usage)
+        self.store.record_request(self.run_id, stage, usage)
 
     def _check_budget(self, estimate: Usage) -> None:
         """Raise ``OverBudget`` if this request, with those in flight, would pass a limit.
@@ -383,6 +411,8 @@ class LLMScorer:
         allowance per paper) until their real usage arrives.
         """
         reason = over_budget(self.config, self.usage, self.reserved, estimate)
+        if reason is None and self.morning is not None:
+            reason = self.morning.over(estimate)
         if reason is not None:
             raise OverBudget(reason)
         unknown = sum_costs(self.usage, self.reserved, estimate) is None

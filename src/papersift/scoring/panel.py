@@ -10,17 +10,19 @@ every reader: what a reader's judgment loses beside a request of its own is a co
 written about its interests.
 
 This module holds the panel's texts, the reading of its answers and the grouping of
-readers into panels; ``scoring.llm`` sends the requests.
+readers into panels; ``scoring.panel_scorer`` sends the requests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from papersift.scoring.parse import MAX_COMMENT_CHARS, answers, to_score
 from papersift.text import capped, clean_text
 
+T = TypeVar("T")
 MAX_PANEL_READERS = 20  # the interests of more readers make a static part past most caches
 
 PANEL_TASK = """You read new arXiv papers on behalf of several researchers at once. Each
@@ -91,6 +93,6 @@ def parse_panel_scores(text: str, batch_ids: Collection[str],
     return found
 
 
-def panels(readers: Sequence[str], size: int = MAX_PANEL_READERS) -> list[list[str]]:
+def panels(readers: Sequence[T], size: int = MAX_PANEL_READERS) -> list[list[T]]:
     """The readers in panels of at most ``size``, in their order."""
     return [list(readers[start:start + size]) for start in range(0, len(readers), size)]
