@@ -11,12 +11,17 @@ published. Printed per count: wall time, peak memory of the run, and the cost of
 profile beyond the first.
 
 Then the LLM path (the hybrid, against ``scripted_llm.py``'s token-latency model): the
-prompt tokens of 20 profiles against one, and for each of the 20 the share of the picks
-it gets alone that it still gets beside the others.
+prompt tokens of 20 profiles against one (the mean of the 20, each run alone), and for
+each of the 20 the share of the picks it gets alone that it still gets beside the others.
+
+Then, when Ray is installed (``papersift[cluster]``), a Ray head on 127.0.0.1 with two
+CPUs and the ``--ray-count`` profiles run again with ``[cluster] engine = "ray"``: its
+wall time, and whether every output file is the same bytes as the local executor's
+(every run says it was made at one SOURCE_DATE_EPOCH).
 
 The last line is JSON: profiles, wall_s, peak_rss_mb (of the largest count),
-per_profile_s, token_ratio_20_profiles, picks_reaching_llm_min, ray_same_digests (null:
-no Ray executor yet).
+per_profile_s, token_ratio_20_profiles, picks_reaching_llm_min, ray_same_digests (null
+without Ray), ray_wall_s.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +45,7 @@ sys.path.insert(0, str(HERE))
 from scripted_llm import ScriptedLLM, serve  # noqa: E402
 
 SHARED = HERE.parents[1] / "shared"
+EPOCH = "1776200000"  # what every run's outputs say they were made at
 # Areas the criteria do not cover, as a reader of another field would write them.
 OTHER_AREAS = {
     "Robot learning": ["robot manipulation", "sim-to-real transfer", "legged locomotion",
@@ -82,12 +89,13 @@ def main() -> None:
     for row in rows[1:]:
         row["per_profile_s"] = round((row["wall_s"] - one["wall_s"]) /
                                      (row["profiles"] - one["profiles"]), 3)
+    ray = on_ray(root, topics, day_file, args)
     tokens = llm_share(root, topics, day_file, args)
     last = rows[-1]
     print(json.dumps({"profiles": last["profiles"], "wall_s": last["wall_s"],
                       "peak_rss_mb": last["peak_rss_mb"],
                       "per_profile_s": {r["profiles"]: r.get("per_profile_s") for r in rows},
-                      **tokens, "ray_same_digests": None}))
+                      **tokens, **ray}))
 
 
 def arguments() -> argparse.Namespace:
@@ -97,6 +105,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=SHARED / "data")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", help="a folder to keep (default: a new temporary one)")
+    parser.add_argument("--ray-count", type=int, default=100,
+                        help="profiles run on Ray against the local executor")
     return parser.parse_args()
 
 
@@ -151,7 +161,8 @@ def timed_run(folder: Path, day: str, env: dict[str, str] | None = None
     """``papersift run`` in ``folder``: its wall time and peak resident memory (MB)."""
     started = time.perf_counter()
     process = subprocess.Popen(["papersift", "run", "-q", "--no-push", "--date", day],
-                               cwd=folder, env={**os.environ, **(env or {})})
+                               cwd=folder, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH,
+                                                **(env or {})})
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -176,7 +187,7 @@ def llm_share(root: Path, topics: dict[str, list[str]], day_file: Path,
     env = {"OPENAI_API_KEY": "sk-profiles"}
     try:
         alone, tokens_alone = {}, []
-        for number in range(3):  # a few profiles alone: their picks and their tokens
+        for number in range(len(profiles)):  # each profile alone: its picks and tokens
             folder = root / f"llm-alone-{number}"
             write_folder(folder, [profiles[number]], day_file, extra)
             llm.start(picks, title_mode="keep_all", sleep=False)
@@ -197,6 +208,54 @@ def llm_share(root: Path, topics: dict[str, list[str]], day_file: Path,
           flush=True)
     return {"token_ratio_20_profiles": round(together / max(1.0, mean_alone), 2),
             "picks_reaching_llm_min": round(min(shares), 3)}
+
+
+# -- Ray ---------------------------------------------------------------------------------
+
+def on_ray(root: Path, topics: dict[str, list[str]], day_file: Path,
+           args: argparse.Namespace) -> dict[str, object]:
+    """``--ray-count`` profiles finished on a Ray head on 127.0.0.1 (two CPUs) and here:
+    the Ray run's wall time and whether the two wrote the same bytes."""
+    try:
+        import ray  # noqa: F401 - only whether it is installed
+    except ImportError:
+        print("Ray: not installed (pip install 'papersift[cluster]'); skipped", flush=True)
+        return {"ray_same_digests": None, "ray_wall_s": None}
+    profiles = make_profiles(topics, args.ray_count, seed=args.seed)
+    here, there = root / f"here-{args.ray_count}", root / f"ray-{args.ray_count}"
+    write_folder(here, profiles, day_file, extra='[scoring]\nscorer = "local"\n')
+    here_wall, _ = timed_run(here, args.day)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Ray's token authentication, its token in a home of the benchmark's own
+    auth = {"HOME": str(root), "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.urandom(16).hex(),
+            "RAY_USAGE_STATS_ENABLED": "0"}
+    head = subprocess.Popen(
+        [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block",
+         f"--port={port}", "--node-ip-address=127.0.0.1", "--include-dashboard=false",
+         "--num-cpus=2", "--disable-usage-stats"],
+        env={**os.environ, **auth}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(10)
+        write_folder(there, profiles, day_file, extra=(
+            f'[scoring]\nscorer = "local"\n[cluster]\nengine = "ray"\n'
+            f'address = "127.0.0.1:{port}"\n'))
+        wall, _ = timed_run(there, args.day, auth)
+    finally:
+        head.terminate()
+        head.wait(timeout=60)
+    same = _same_outputs(here / "out", there / "out")
+    print(f"Ray: {args.ray_count} profiles in {wall:.1f} s (here {here_wall:.1f} s); "
+          f"same bytes: {same}", flush=True)
+    return {"ray_same_digests": same, "ray_wall_s": round(wall, 1)}
+
+
+def _same_outputs(first: Path, second: Path) -> bool:
+    def files(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
+                if p.is_file() and "sqlite" not in p.name and not p.name.endswith(".lock")}
+    return files(first) == files(second)
 
 
 def _picked(folder: Path, profile: str, day: str) -> set[str]:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import DATA
@@ -18,6 +19,7 @@ from papersift.models import Candidate
 from papersift.scoring.encoders import OnnxEncoder, TfidfEncoder
 from papersift.scoring.interests import parse_interests
 from papersift.scoring.local import LocalScorer, LocalSettings
+from papersift.scoring.relevance import InterestVectors, zero_shot
 from papersift.sources.local import paper_from_record
 from papersift.sources.rss import parse_rss
 from papersift.store import Store
@@ -351,3 +353,16 @@ def test_only_a_restatement_of_a_recent_paper_loses_novelty(tmp_path, encoder):
             [Candidate(p) for p in day]))
     assert scores["2605.00001"].novelty <= 3
     assert scores["2605.00002"].novelty >= 7 and scores["2605.00002"].relevance >= 8
+
+
+def test_a_topics_scores_do_not_move_when_another_topic_is_added(encoder):
+    """Each phrase is encoded by itself: the int8 model scales activations per batch, so
+    phrases encoded together moved when the reader added a topic."""
+    texts = [f"{p.title}. {p.abstract}" for p in papers()]
+    vectors = encoder.encode(texts)
+    more = INTERESTS.replace("## Applications", "3. Robot learning\n   - Keep: grasping, "
+                             "legged locomotion, sim-to-real transfer.\n\n## Applications")
+    before = zero_shot(vectors, InterestVectors.build(parse_interests(INTERESTS), encoder))
+    after = zero_shot(vectors, InterestVectors.build(parse_interests(more), encoder))
+    assert after.topic_scores.shape[1] == 3
+    assert np.array_equal(before.topic_scores, after.topic_scores[:, :2])

@@ -272,3 +272,21 @@ def test_clicks_exported_from_a_static_site_name_their_reader(tmp_path, page):
     assert result.exit_code == 0, result.output
     with Store(config.store_path, profile="ada") as ada:
         assert ada.feedback_labels() == {paper: False}
+
+
+def test_a_readers_digest_is_the_same_alone_and_beside_other_readers(
+        tmp_path, arxiv, embedded_store):
+    """The morning's work is shared between readers (the day read, embedded and matched
+    once); what a reader gets must not depend on who else is configured."""
+    together = two_readers(tmp_path / "together", arxiv, embedded_store)
+    run_all(load_config(together), day=APRIL_14, secrets=Secrets(None, None, None))
+    alone = tmp_path / "alone"
+    (alone / "out").mkdir(parents=True)
+    shutil.copy(embedded_store, alone / "out" / "papersift.sqlite")
+    (alone / "ben.md").write_text(ROBOTICS)
+    config = write_project(alone, arxiv=arxiv, extra=TWO_READERS.split("[profiles.ada]")[0]
+                           + "[profiles.ben]" + TWO_READERS.split("[profiles.ben]")[1])
+    run_all(load_config(config), day=APRIL_14, secrets=Secrets(None, None, None))
+    beside, by_itself = picks(together.parent / "out", "ben"), picks(alone / "out", "ben")
+    assert by_itself["papers"] and beside["papers"] == by_itself["papers"]
+    assert beside["spotlight"] == by_itself["spotlight"]

@@ -83,6 +83,8 @@ class AuthorMatcher:
                          if (key := NameKey.of(name)) is not None]
 
     def matches(self, paper: Paper) -> tuple[str, ...]:
+        if not self.followed:
+            return ()
         found: list[str] = []
         for author in paper.authors:
             key = NameKey.of(author)

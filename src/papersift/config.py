@@ -281,6 +281,18 @@ class NotifyConfig(_Section):
     timeout_seconds: Seconds = 30.0
 
 
+class ClusterConfig(_Section):
+    """Where each reader's day (learn, score, render, push) runs once the morning's
+    shared work is done: here, one reader after another, or on a Ray cluster."""
+
+    engine: Literal["local", "ray"] = "local"
+    # Ray: "HOST:PORT" of a running head (`ray start --head`), "ray://HOST:10001" (Ray
+    # Client), or "" to start a Ray on this machine for the run.
+    address: Annotated[str, Field(max_length=200, pattern=r"^[^\s]*$")] = ""
+    # Readers finished at once (one Ray actor each, holding the model); 0: the cluster's CPUs.
+    workers: Annotated[int, Field(ge=0, le=4096)] = 0
+
+
 class Price(_Section):
     """USD per one million tokens."""
 
@@ -320,6 +332,7 @@ class Config(_Section):
     summary: SummaryConfig = SummaryConfig()
     output: OutputConfig = OutputConfig()
     notify: NotifyConfig = NotifyConfig()
+    cluster: ClusterConfig = ClusterConfig()
     pricing: dict[str, Price] = {}
     profiles: dict[str, ProfileConfig] = {}
     base_dir: Path = Field(default=Path("."), exclude=True, strict=False)

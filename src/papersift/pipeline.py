@@ -11,14 +11,15 @@ seconds, before a model loads or a token is paid for.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import logging
 import os
 import sqlite3
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
+from papersift.cluster import finish_readers
 from papersift.config import Config, Secrets
 from papersift.errors import ConfigError
 from papersift.progress import NULL_PROGRESS, Progress
@@ -27,27 +28,23 @@ from papersift.reader_day import (
     RunResult,
     ScorerFactory,
     chosen_scorer,
-    finish,
     prepare,
 )
 from papersift.redact import Redactor
-from papersift.scoring import Scorer
+from papersift.scorers import local_part, local_settings, scorer_factory_for
 from papersift.scoring.chat import check_endpoint
-from papersift.scoring.encoders import PACKAGED_MODEL, Encoder
-from papersift.scoring.hybrid import HybridScorer
+from papersift.scoring.encoders import PACKAGED_MODEL
 from papersift.scoring.interests import parse_interests, usable
 from papersift.scoring.limits import MorningSpend
-from papersift.scoring.llm import LLMScorer, make_async_client
-from papersift.scoring.local import LocalScorer, LocalSettings, make_encoder
+from papersift.scoring.local import make_encoder, rank_together
 from papersift.scoring.panel_scorer import judge_in_panels, panel_member
-from papersift.scoring.pricing import PriceTable
 from papersift.scoring.prompts import PromptSet
+from papersift.scoring.shared_day import SharedDay
 from papersift.site import build_readers_index
 from papersift.sources import check_day, fetch_day, latest_possible_day
 from papersift.store import Store, run_lock
 
-__all__ = ["RunResult", "chosen_scorer", "preflight", "run", "run_all",
-           "scorer_factory_for"]
+__all__ = ["RunResult", "chosen_scorer", "preflight", "run", "run_all"]
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +95,9 @@ def run_all(
         encoder = None
         if scorer_factory is None and any(
                 chosen_scorer(r, secrets) in ("local", "hybrid") for r in readers):
-            encoder = make_encoder(_local_settings(config))  # loaded once for every reader
+            encoder = make_encoder(local_settings(config))  # loaded once for every reader
         morning = MorningSpend.of(config.llm)
+        shared = SharedDay()  # every local reader's day: read, embedded, matched once
         with Store(config.store_path, redact=redact) as store:
             store.save_day(fetched.day, fetched.papers)
             days: list[ReaderDay] = []
@@ -110,13 +108,17 @@ def run_all(
                         reader, secrets, fetched, store.for_profile(reader.profile),
                         scorer_factory or scorer_factory_for(
                             reader, secrets, prompts[reader.profile], progress, encoder,
-                            morning),
+                            morning, shared),
                         prompts[reader.profile], redact, progress))
+                # the day's vectors read (or embedded) once; here, every reader's words
+                # matched at once too
+                rank_together([(local, one.to_score) for one in days
+                               if (local := local_part(one.scorer)) is not None],
+                              words=config.cluster.engine == "local")
                 if len(days) > 1:  # several readers' LLM work, shared
                     judge_in_panels([member for one in days if (
                         member := panel_member(one.scorer, one.to_score)) is not None])
-                for one in days:
-                    results[one.config.profile] = finish(one)
+                finish_readers(days, config.cluster, results, morning)
             except BaseException:
                 for one in days:
                     if one.config.profile not in results:
@@ -147,13 +149,16 @@ def preflight(config: Config, secrets: Secrets, day: dt.date | None, today: dt.d
     kind = chosen_scorer(config, secrets)
     if kind in ("llm", "hybrid"):
         check_endpoint(config.llm, secrets)
-    model = _local_settings(config).model
+    model = local_settings(config).model
     if kind in ("local", "hybrid") and model != PACKAGED_MODEL:
         if not Path(model).is_dir():
             raise ConfigError(f"local.model = '{config.local.model}': no such model folder")
         if not (Path(model) / "model.onnx").is_file():
             raise ConfigError(f"local.model = '{config.local.model}': the folder has no "
                               "model.onnx (an ONNX sentence-embedding model and tokenizer.json)")
+    if config.cluster.engine == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError('cluster.engine = "ray": Ray is not installed here (pip install '
+                          '"papersift[cluster]")')
     if config.output.formats:
         _check_writable(config.out_dir, "output.dir")
     _check_writable(config.store_path.parent, "output.store")
@@ -169,56 +174,6 @@ def _check_writable(folder: Path, key: str) -> None:
                           f"({exc.strerror or exc})") from None
 
 
-def scorer_factory_for(config: Config, secrets: Secrets, prompts: PromptSet,
-                       progress: Progress, encoder: Encoder | None = None,
-                       morning: MorningSpend | None = None) -> ScorerFactory:
-    """The scorer for the configuration; loads the local model when one is used (unless
-    ``encoder`` is the one loaded already); ``morning``: every reader's LLM spending."""
-    kind = chosen_scorer(config, secrets)
-    use_llm = kind in ("llm", "hybrid")
-    if kind in ("local", "hybrid"):
-        encoder = encoder or make_encoder(_local_settings(config))
-    else:
-        encoder = None  # an LLM reader beside local ones: no local scorer of its own
-    interests = parse_interests(prompts.interests)
-    prices = PriceTable(config.pricing)
-
-    def factory(store: Store, run_id: int, day: dt.date) -> Scorer:
-        local = llm = None
-        if encoder is not None:
-            settings = _local_settings(config)
-            if kind == "hybrid":
-                settings = replace(settings, prefilter_recall=config.scoring.hybrid_recall)
-            local = LocalScorer(interests, encoder, store, settings, day=day,
-                                progress=progress)
-        if use_llm:
-            llm_config = config.llm
-            if kind == "hybrid":  # the local ranking replaces the title pass
-                llm_config = llm_config.model_copy(update={"title_pass": False})
-            llm = LLMScorer(llm_config, prompts,
-                            lambda: make_async_client(config.llm, secrets),
-                            store, run_id, prices, progress=progress,
-                            relevance_cutoff=config.selection.relevance_cutoff,
-                            morning=morning)
-        if local is not None and llm is not None:
-            return HybridScorer(local, llm, config.scoring.hybrid_share)
-        return local or llm  # type: ignore[return-value]
-
-    return factory
-
-
-def _local_settings(config: Config) -> LocalSettings:
-    model = config.local.model
-    return LocalSettings(
-        model=model if model == PACKAGED_MODEL else str(config.resolve(Path(model))),
-        max_seq_length=config.local.max_seq_length,
-        novelty_days=config.local.novelty_days,
-        learn=config.local.learn,
-        relevance_cutoff=config.selection.relevance_cutoff,
-        novelty_cutoff=config.selection.novelty_cutoff,
-    )
-
-
 def _compact(store: Store, day: dt.date, readers: Sequence[Config]) -> None:
     """Keep the store bounded once the day is published (``store.retention``), keeping
     what every reader's learner samples; a failure here costs nothing published, so it
@@ -226,7 +181,7 @@ def _compact(store: Store, day: dt.date, readers: Sequence[Config]) -> None:
     try:
         done = store.compact(day, cutoffs={
             r.profile: (r.selection.relevance_cutoff, r.selection.novelty_cutoff)
-            for r in readers}, novelty_days=_local_settings(readers[0]).novelty_days)
+            for r in readers}, novelty_days=local_settings(readers[0]).novelty_days)
     except sqlite3.Error as exc:
         log.warning("%s: could not compact the store (%s); it is whole, only larger",
                     store.path, exc)

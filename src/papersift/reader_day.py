@@ -13,13 +13,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from papersift.authors import SemanticScholar, attach_authors
 from papersift.config import Config, Secrets
+from papersift.errors import ConfigError
 from papersift.health import digest_status
 from papersift.http import HttpClient, RetryPolicy
 from papersift.models import (
@@ -86,6 +88,8 @@ class ReaderDay:
     progress: Progress
     candidates: list[Candidate]  # kept by the announce types and the author gate
     left_out: list[Filtered]  # by the announce types and the author gate
+    # When the digest says it was made: now, or SOURCE_DATE_EPOCH (reproducible outputs)
+    made_at: dt.datetime | None = None
 
     @property
     def to_score(self) -> list[Candidate]:
@@ -122,7 +126,20 @@ def prepare(config: Config, secrets: Secrets, fetched: FetchedDay, store: Store,
             store.finish_run(run_id, status="failed")
         raise
     return ReaderDay(config, secrets, fetched, store, run_id, scorer, prompts, redact,
-                     progress, candidates, [*filtered, *gated])
+                     progress, candidates, [*filtered, *gated], source_date())
+
+
+def source_date(environ: Mapping[str, str] | None = None) -> dt.datetime | None:
+    """``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) as the time every
+    output says it was made, so that two runs of one day write the same bytes."""
+    value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "")
+    if not value.strip():
+        return None
+    try:
+        return dt.datetime.fromtimestamp(int(value), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ConfigError(f"SOURCE_DATE_EPOCH = {value[:40]!r}: not a Unix time in "
+                          "seconds") from None
 
 
 def finish(day: ReaderDay) -> RunResult:
@@ -159,7 +176,7 @@ def _finish(day: ReaderDay) -> RunResult:
         run_usage = Usage()
         run_usage.add(outcome.usage)
         run_usage.add(summary_usage)
-    finished_at = dt.datetime.now(dt.UTC)
+    finished_at = day.made_at or dt.datetime.now(dt.UTC)
     status = digest_status(day.fetched.day, scorer.model, selected=len(selected),
                            total=len(day.fetched.papers), not_scored=not_scored,
                            scoring_failed=outcome.asked > 0 and outcome.fresh == 0,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -170,3 +171,18 @@ def _walk(value: Any, redact: Redactor) -> Any:
     if isinstance(value, dict):
         return {_walk(k, redact): _walk(v, redact) for k, v in value.items()}
     return value
+
+
+class RedactingFilter(logging.Filter):
+    """No secret ever reaches a log line: every message passes the redaction step."""
+
+    def __init__(self, redact: Redactor):
+        super().__init__()
+        self.redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True

@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.table import Table
 
 from papersift.errors import PapersiftError
-from papersift.redact import Redactor
+from papersift.redact import RedactingFilter, Redactor
 
 if TYPE_CHECKING:  # imported by the commands that use them (the CLI starts fast)
     from papersift.config import Secrets
@@ -197,26 +197,11 @@ def print_summary(result: RunResult, reader: str | None = None) -> None:
     out.print(table)
 
 
-class _Redact(logging.Filter):
-    """No secret ever reaches a log line: every message passes the redaction step."""
-
-    def __init__(self, redact: Redactor):
-        super().__init__()
-        self.redact = redact
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self.redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
-
-
 def setup_logging(verbose: bool, quiet: bool, secrets: Secrets) -> None:
     """Log lines on stderr at the chosen level, every one through the redaction step."""
     level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
     handler = RichHandler(console=err, show_path=False, show_time=verbose, markup=False)
-    handler.addFilter(_Redact(Redactor.from_environment(secrets.values())))
+    handler.addFilter(RedactingFilter(Redactor.from_environment(secrets.values())))
     logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
     # The HTTP libraries log request details at INFO/DEBUG; keep them out of the way.
     for noisy in ("httpx", "httpcore", "openai", "httpx2"):

@@ -20,8 +20,9 @@ from papersift.config import (
     Secrets,
     SummaryConfig,
 )
-from papersift.pipeline import RunResult, run, scorer_factory_for
+from papersift.pipeline import RunResult, run
 from papersift.progress import NULL_PROGRESS, Progress
+from papersift.scorers import scorer_factory_for
 from papersift.scoring.prompts import PromptSet
 
 

@@ -110,8 +110,7 @@ class OnnxEncoder:
     sentence-transformers does for all-MiniLM-L6-v2). The folder holds ``model.onnx`` and
     ``tokenizer.json``; nothing is fetched from anywhere."""
 
-    def __init__(self, model: str = PACKAGED_MODEL, *, max_seq_length: int = 192,
-                 batch_size: int = 16):
+    def __init__(self, model: str = PACKAGED_MODEL, *, max_seq_length: int = 192):
         folder = packaged_model_path() if model == PACKAGED_MODEL else Path(model).expanduser()
         missing = [name for name in ("model.onnx", "tokenizer.json")
                    if not (folder / name).is_file()]
@@ -140,20 +139,20 @@ class OnnxEncoder:
         self.tokenizer.no_padding()
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.name = f"{PACKAGED_MODEL}-int8" if model == PACKAGED_MODEL else folder.name
-        self.max_seq_length, self.batch_size = max_seq_length, batch_size
+        self.max_seq_length = max_seq_length
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
     def fit(self, documents: Sequence[str]) -> None:
         return None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Each text by itself: the int8 model scales its activations per batch, so in a
+        batch a text's vector would depend on the texts beside it (a paper would score
+        differently on the morning it was embedded, a phrase move when the reader adds
+        another). Alone costs no more CPU than length-sorted batches: no padding."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        # Batches of similar length waste little on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            vectors[rows] = self._embed([encodings[i] for i in rows])
+        for row, encoding in enumerate(self.tokenizer.encode_batch(list(texts))):
+            vectors[row] = self._embed([encoding])[0]
         return vectors
 
     def _embed(self, encodings: list) -> np.ndarray:

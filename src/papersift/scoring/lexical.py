@@ -12,24 +12,19 @@ imaging") is what an embedding blurs and a reader means literally.
 from __future__ import annotations
 
 import functools
-import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from papersift.scoring.day_terms import DayTerms, Phrase
 from papersift.scoring.encoders import STOP_WORDS, stem
 from papersift.scoring.interests import Interests, phrases
 
 _WORD_OR_BREAK = re.compile(r"[A-Za-z][A-Za-z0-9]+|[.,;:!?()\[\]]")
 _CONJUNCTION = re.compile(r"\s+(?:and|or|and/or)\s+|\s*/\s*", re.I)
 TOP_PHRASES = 3  # phrase matches summed per topic
-# Less than this share of a phrase's weight is a passing word ("neural networks" of "how
-# neural networks form features"), not a match. Tried 0, 1/3, 1/2, 2/3: 1/3 was the best
-# over the 11 labelled days and better than none in both halves of them.
-LEAST_MATCH = 0.34
 ABBREVIATION_CHARS = 8  # "RL", "MoE", "LoRA", "GRPO": two capitals or more, this short
 EVIDENCE_SHARE = 0.05  # a word of a longer phrase is evidence if this few papers use it
 
@@ -67,28 +62,43 @@ def _key(word: str) -> str:
 
 
 @dataclass(frozen=True)
-class Phrase:
-    text: str  # as the reader wrote it
-    terms: frozenset[str]
-    words: frozenset[str]  # its single stemmed words
-    single_parts: frozenset[str]  # its "and" / "or" parts of one word ("sparse")
-
-    @property
-    def pairs(self) -> frozenset[str]:
-        return self.terms - self.words
-
-
-@dataclass(frozen=True)
 class LexicalMatch:
     """Per paper: the best topic-phrase match, the best filter match, and the evidence."""
 
     topic_scores: np.ndarray  # (papers, topics) summed best phrase matches
     positive: np.ndarray  # (papers,) the best topic's
     negative: np.ndarray  # (papers,) the best filter/avoid phrase match
-    evidence: list[list[list[str]]]  # [paper][topic] -> the paper's matched words
     best_phrase: list[list[str | None]]  # [paper][topic] -> its best-matched phrase
     filtered: list[str | None]  # [paper] a filter/avoid phrase wholly present, if any
     whole: np.ndarray  # (papers, topics) a phrase of the topic squarely present
+    terms: DayTerms  # the papers' words
+    topics: list[list[Phrase]]  # each topic's phrases
+    matched: np.ndarray  # (papers, the topics' phrases in order) each phrase's match
+
+    def evidence(self, row: int, topic: int) -> list[str]:
+        """The words of paper ``row`` that matched ``topic``, as the paper writes them:
+        the phrases' word pairs, a one-word phrase ("pruning"), or a rare word of a
+        longer one; not "low" of "low-rank methods"."""
+        first = sum(len(t) for t in self.topics[:topic])
+        if not self.matched[row, first:first + len(self.topics[topic])].any():
+            return []
+        terms, n = self.terms, self.terms.n
+        here = terms.terms_of(row)
+        found = [t for column, p in enumerate(self.topics[topic], start=first)
+                 if self.matched[row, column] > 0 for t in p.ordered if t in here
+                 and (" " in t or len(p.words) == 1
+                      or terms.frequency[terms.vocabulary[t]] <= EVIDENCE_SHARE * n)]
+        # Name the pairs, and single words only where no pair already says them.
+        pairs = [t for t in found if " " in t]
+        inside = {w for t in pairs for w in t.split()}
+        named = [t for t in dict.fromkeys(found) if " " in t or t not in inside]
+        surfaces = dict(reversed(terms.found[row]))  # the first spelling wins
+        return [surfaces[t] for t in named]
+
+
+def day_terms(texts: Sequence[str]) -> DayTerms:
+    """The words of ``texts``, ready for every reader's matcher."""
+    return DayTerms([words(t) for t in texts])
 
 
 class LexicalMatcher:
@@ -106,81 +116,50 @@ class LexicalMatcher:
                 self.topics[int(np.argmax(overlap))].append(phrase)
         self.negatives = [self._phrase(p) for p in interests.negative_phrases]
 
+    @property
+    def phrases(self) -> list[Phrase]:
+        """Every phrase looked for: the topics', then the filters'."""
+        return [*(p for topic in self.topics for p in topic), *self.negatives]
+
     @staticmethod
     def _phrase(text: str) -> Phrase:
         pairs = words(text)
         parts = [[k for k, _ in words(part) if " " not in k]
                  for part in _CONJUNCTION.split(text)]
-        return Phrase(text, frozenset(k for k, _ in pairs),
-                      frozenset(k for k, _ in pairs if " " not in k),
-                      frozenset(part[0] for part in parts if len(part) == 1))
+        ordered = tuple(dict.fromkeys(k for k, _ in pairs))
+        return Phrase(text, frozenset(ordered), frozenset(k for k in ordered if " " not in k),
+                      frozenset(part[0] for part in parts if len(part) == 1), ordered)
 
-    def match(self, texts: Sequence[str]) -> LexicalMatch:
-        """Match every text; word rarity is measured among ``texts`` themselves."""
-        found = [words(t) for t in texts]
-        papers = [Counter(k for k, _ in terms) for terms in found]
-        surfaces = [dict(reversed(terms)) for terms in found]  # the first spelling wins
-        frequency: Counter[str] = Counter()
-        for paper in papers:
-            frequency.update(paper.keys())
-        n = len(texts)
-        unseen = math.log(n + 1)
-
-        def weight(term: str) -> float:
-            return math.log((n + 1) / (frequency[term] + 1)) if term in frequency else unseen
-
-        totals = {id(p): sum(weight(t) for t in p.terms) or 1.0
-                  for p in [*self.negatives, *(p for topic in self.topics for p in topic)]}
-
-        def score(paper: Counter[str], phrase: Phrase) -> float:
-            # One word of a longer phrase is not the phrase ("mixture" of "mixture of
-            # experts", "laws" of "scaling laws"): two of its words side by side are, or
-            # a one-word part of it ("sparse" of "sparse or dictionary learning").
-            if len(phrase.words) > 1 and not (phrase.single_parts | phrase.pairs) & paper.keys():
-                return 0.0
-            total = totals[id(phrase)]
-            found = sum(weight(t) * (1 + math.log(paper[t])) for t in phrase.terms if t in paper)
-            return found / total if found / total >= LEAST_MATCH else 0.0
-
+    def match(self, texts: Sequence[str], terms: DayTerms | None = None) -> LexicalMatch:
+        """Match every text; word rarity is measured among ``texts`` themselves
+        (``terms``: their words already counted, shared with other readers)."""
+        terms = terms or day_terms(texts)
+        n = terms.n
+        columns = terms.columns(self.phrases)
+        sizes = [len(topic) for topic in self.topics]
+        edges = np.cumsum([0, *sizes])
         topic_scores = np.zeros((n, len(self.topics)))
         wholly = np.zeros((n, len(self.topics)), dtype=bool)
-        negative = np.zeros(n)
-        evidence: list[list[list[str]]] = []
-        best_phrase: list[list[str | None]] = []
-        filtered: list[str | None] = []
-        for row, paper in enumerate(papers):
-            per_topic = []
-            best_phrase.append([])
-            for column, topic in enumerate(self.topics):
-                matches = [score(paper, p) for p in topic]
-                topic_scores[row, column] = sum(sorted(matches, reverse=True)[:TOP_PHRASES])
-                # Named squarely: a part of a phrase ("KV-cache eviction" of "KV-cache
-                # eviction and compression") all there, or a one-word phrase.
-                wholly[row, column] = any(
-                    (len(p.words) == 1 and p.words <= paper.keys()) or p.pairs & paper.keys()
-                    for p in topic)
-                best = int(np.argmax(matches)) if matches else -1
-                best_phrase[row].append(topic[best].text if best >= 0 and matches[best] > 0
+        best_phrase: list[list[str | None]] = [[] for _ in range(n)]
+        for column, topic in enumerate(self.topics):
+            scores = columns.score[:, edges[column]:edges[column + 1]]
+            if not topic:
+                for row in range(n):
+                    best_phrase[row].append(None)
+                continue
+            ordered = -np.sort(-scores, axis=1)
+            topic_scores[:, column] = ordered[:, :TOP_PHRASES].sum(axis=1)
+            wholly[:, column] = columns.squarely[:, edges[column]:edges[column + 1]].any(axis=1)
+            best = scores.argmax(axis=1)
+            for row in range(n):
+                best_phrase[row].append(topic[best[row]].text if scores[row, best[row]] > 0
                                         else None)
-                # Evidence: the phrase's word pairs, a one-word phrase ("pruning"), or a
-                # rare word of a longer one; not "low" of "low-rank methods".
-                found = [t for p, m in zip(topic, matches, strict=True) if m > 0
-                         for t in p.terms if t in paper
-                         and (" " in t or len(p.words) == 1
-                              or frequency[t] <= EVIDENCE_SHARE * n)]
-                # Name the pairs, and single words only where no pair already says them.
-                pairs = [t for t in found if " " in t]
-                inside = {w for t in pairs for w in t.split()}
-                named = [t for t in dict.fromkeys(found) if " " in t or t not in inside]
-                per_topic.append([surfaces[row][t] for t in named])
-            evidence.append(per_topic)
-            scores = [score(paper, p) for p in self.negatives]
-            negative[row] = max(scores, default=0.0)
-            # Said in a comment only when plain: every word of the phrase there, and a
-            # one-word phrase ("benchmark") more than in passing.
-            whole = [p.text for p in self.negatives if p.terms and p.terms <= paper.keys()
-                     and (len(p.words) > 1 or paper[next(iter(p.words))] >= 2)]
-            filtered.append(whole[0] if whole else None)
+        negatives = slice(edges[-1], None)
+        negative = (columns.score[:, negatives].max(axis=1) if self.negatives
+                    else np.zeros(n))
+        plainly = columns.plainly[:, negatives]
+        filtered = [self.negatives[int(row.argmax())].text if row.any() else None
+                    for row in plainly]
         positive = topic_scores.max(axis=1) if self.topics else np.zeros(n)
-        return LexicalMatch(topic_scores, positive, negative, evidence, best_phrase,
-                            filtered, wholly)
+        return LexicalMatch(topic_scores, positive, negative, best_phrase, filtered, wholly,
+                            terms, self.topics, columns.score[:, :edges[-1]])

@@ -82,6 +82,16 @@ class MorningSpend:
         return _over(self.max_tokens, self.max_cost, "the morning's",
                      (self.usage, self.reserved, estimate))
 
+    def share(self, parts: int) -> MorningSpend:
+        """One of ``parts`` equal shares of what is left of the morning's limits (for
+        readers finished apart, which cannot see each other's spending): together they
+        never pass the limits."""
+        left_tokens = self.max_tokens - self.usage.total_tokens - self.reserved.total_tokens
+        spent = sum_costs(self.usage, self.reserved) or 0.0
+        return MorningSpend(
+            max(1, left_tokens // parts) if self.max_tokens else 0,
+            max(1e-9, (self.max_cost - spent) / parts) if self.max_cost else 0.0)
+
 
 def _over(max_tokens: int, max_cost: float, whose: str, usages: tuple[Usage, ...]
           ) -> str | None:

@@ -7,9 +7,10 @@ Both are mapped onto 1–10 by rank within the day, calibrated so the default cu
 a digest of about the size an LLM picks; before any label, a paper needs a phrase of its
 topic in its own words to reach the cutoff.
 
-Novelty: how far a paper lies from everything the store saw in the last days (its
-nearest neighbour), again on 1–10 by rank. That is "new relative to recent arXiv", not
-a judgment of the paper's originality.
+Novelty: how closely a paper restates one of the last days' papers (``novelty``).
+
+Many readers of one morning share a ``SharedDay``: the day's vectors, words and novelty
+are computed once, and ``rank_together`` matches every reader's phrases in one pass.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from papersift.models import Candidate, Scored, ScoringOutcome, Usage
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.scoring import learn
 from papersift.scoring.background import background_for
+from papersift.scoring.day_terms import DayTerms
 from papersift.scoring.encoders import (
     PACKAGED_MODEL,
     Encoder,
@@ -36,6 +38,7 @@ from papersift.scoring.encoders import (
 )
 from papersift.scoring.interests import Interests
 from papersift.scoring.lexical import LexicalMatch, LexicalMatcher
+from papersift.scoring.novelty import nearest_recent, novelty
 from papersift.scoring.relevance import (
     InterestVectors,
     ZeroShot,
@@ -43,6 +46,7 @@ from papersift.scoring.relevance import (
     scale_by_rank,
     zero_shot,
 )
+from papersift.scoring.shared_day import SharedDay
 from papersift.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,13 +55,6 @@ log = logging.getLogger(__name__)
 # Relevance >= 8 goes to the top 12%; novelty >= 7 to the 75% least like recent papers,
 # so the default cutoffs (8 and 7) keep about 9% of a day, as the reference LLM did.
 RELEVANCE_SHARES = (0.02, 0.05, 0.12, 0.20, 0.30, 0.45, 0.60, 0.75, 0.90)
-# Novelty by the similarity of a paper's embedding to its nearest paper of the last days
-# (MiniLM cosine): on the labelled days the picks' nearest earlier paper lies where every
-# paper's does (median 0.60, 99th percentile 0.75), so ranking papers by it cut a quarter
-# of the picks at random; only a paper that restates a recent one scores low.
-NOVELTY_BY_SIMILARITY = ((0.95, 1), (0.90, 3), (0.85, 5), (0.80, 6), (0.75, 7), (0.70, 8),
-                         (0.60, 9))
-UNMEASURED_NOVELTY = 8  # no earlier day to compare with: neither news nor a repeat
 
 
 @dataclass(frozen=True)
@@ -87,9 +84,10 @@ class LocalScorer:
 
     def __init__(self, interests: Interests, encoder: Encoder, store: Store,
                  settings: LocalSettings, *, day: dt.date | None = None,
-                 progress: Progress = NULL_PROGRESS):
+                 progress: Progress = NULL_PROGRESS, shared: SharedDay | None = None):
         self.interests, self.encoder, self.store = interests, encoder, store
         self.settings, self.day, self.progress = settings, day, progress
+        self.shared = shared or SharedDay()  # the morning's work shared with other readers
         self.matcher = LexicalMatcher(interests)
         self.learned: learn.LearnedModel | None = None
         self.cut: learn.Cut | None = None
@@ -145,18 +143,14 @@ class LocalScorer:
         if not candidates:
             return []
         n = len(candidates)
-        keys = [c.paper.arxiv_id for c in candidates]
-        texts = [paper_text(c.paper.title, c.paper.abstract) for c in candidates]
-        # A small day is scored among background papers (its scale needs a population);
-        # they come after the day's rows and are dropped from every result.
-        extra = background_for(self.store, self.day, n, set(keys), self.settings.novelty_days)
-        keys += extra.keys
-        texts += [paper_text(t, a) for t, a in zip(extra.titles, extra.abstracts, strict=True)]
+        keys, texts = self.population(candidates)
         if not self.embeds:
             self.encoder.fit(texts)
-        vectors = self.vectors(keys, texts)
-        interest_vectors = InterestVectors.build(self.interests, self.encoder)
-        zero = self._zero_shot(vectors, texts, interest_vectors)
+        vectors = self.shared.vectors(keys, lambda: self.vectors(keys, texts))
+        interest_vectors = InterestVectors.build(
+            self.interests, self.encoder, self.shared.phrase_vectors if self.embeds else None)
+        zero = self._zero_shot(vectors, texts, interest_vectors,
+                               self.shared.terms(keys, texts))
         if self.embeds:  # kept: tomorrow's learner reads it instead of recomputing it
             self.store.save_zero_shot(self.interests_key, dict(zip(
                 keys[:n], zero.score[:n].tolist(), strict=True)))
@@ -174,7 +168,7 @@ class LocalScorer:
             unmatched = lexical.topic_scores[np.arange(n), zero.best_topic[:n]] <= 0
             below = max(1, self.settings.relevance_cutoff - 1)  # a score is 1-10
             relevance[:n][unmatched] = np.minimum(relevance[:n][unmatched], below)
-        novelty = self._novelty(vectors)
+        novelty = self._novelty(keys, vectors)
         # A paper the interests name squarely (a whole phrase of its topic in its words,
         # ranked relevant) is never cut for resembling a recent one.
         squarely = (lexical.whole[np.arange(n), zero.best_topic[:n]]
@@ -190,6 +184,18 @@ class LocalScorer:
             scored.append((Scored(candidate, int(relevance[row]), int(novelty[row]), comment,
                                   self.model, topic), float(ranking[row])))
         return scored
+
+    def population(self, candidates: Sequence[Candidate]) -> tuple[list[str], list[str]]:
+        """The keys and texts of the papers ranked together: the candidates, then, for a
+        small day, background papers (its scale needs a population), which are dropped
+        from every result."""
+        keys = [c.paper.arxiv_id for c in candidates]
+        texts = [paper_text(c.paper.title, c.paper.abstract) for c in candidates]
+        extra = background_for(self.store, self.day, len(candidates), set(keys),
+                               self.settings.novelty_days)
+        keys += extra.keys
+        texts += [paper_text(t, a) for t, a in zip(extra.titles, extra.abstracts, strict=True)]
+        return keys, texts
 
     # -- vectors ------------------------------------------------------------------------
 
@@ -207,17 +213,17 @@ class LocalScorer:
                 chunk = missing[start:start + 64]
                 for index, vector in zip(chunk, self.encoder.encode([texts[i] for i in chunk]),
                                          strict=True):
-                    stored[keys[index]] = vector
                     fresh.append((keys[index], hashes[index], vector))
                 self.progress.advance(task, len(chunk))
-            self.store.save_embeddings(self.encoder.name, fresh)
+            stored.update(self.store.save_embeddings(self.encoder.name, fresh))
         return np.vstack([stored[key] for key in keys])
 
     # -- learning -----------------------------------------------------------------------
 
     def _zero_shot(self, vectors: np.ndarray, texts: list[str],
-                   interest_vectors: InterestVectors) -> ZeroShot:
-        return zero_shot(vectors, interest_vectors, lexical=self.matcher.match(texts))
+                   interest_vectors: InterestVectors, terms: DayTerms | None = None
+                   ) -> ZeroShot:
+        return zero_shot(vectors, interest_vectors, lexical=self.matcher.match(texts, terms))
 
     def _learned_ranking(self, vectors: np.ndarray, texts: list[str], zero: np.ndarray,
                          candidates: Sequence[Candidate],
@@ -276,20 +282,14 @@ class LocalScorer:
 
     # -- novelty ------------------------------------------------------------------------
 
-    def _novelty(self, vectors: np.ndarray) -> np.ndarray:
+    def _novelty(self, keys: list[str], vectors: np.ndarray) -> np.ndarray:
         """1-10 by how closely each paper restates one of the last ``novelty_days`` days
-        (``NOVELTY_BY_SIMILARITY``). The day's own papers are never compared with each
-        other (two papers on the reader's topic the same morning are both news); without
-        earlier days in the store, novelty is not measured (``UNMEASURED_NOVELTY``)."""
-        recent = np.zeros((0, 0), dtype=np.float32)
-        if self.embeds and self.day is not None:
-            since = self.day - dt.timedelta(days=self.settings.novelty_days)
-            recent = self.store.recent_embeddings(self.encoder.name, since, self.day)
-        if not recent.shape[0]:
-            return np.full(len(vectors), UNMEASURED_NOVELTY, dtype=int)
-        similarity = vectors @ recent.T
-        similarity[similarity > 0.9999] = -1.0  # the paper itself, announced again
-        return novelty_by_similarity(similarity.max(axis=1))
+        (``scoring.novelty``), the same for every reader of the morning."""
+        day = self.day if self.embeds else None
+        return novelty(self.shared.nearest(
+            keys, self.settings.novelty_days, lambda: nearest_recent(
+                self.store, self.encoder.name, day, self.settings.novelty_days, vectors)),
+            len(vectors))
 
     # -- explanation --------------------------------------------------------------------
 
@@ -298,7 +298,7 @@ class LocalScorer:
         """Why this paper scored as it did, in the evidence of its own words."""
         topic_index = int(zero.best_topic[row])
         topic = self.interests.topics[topic_index].name
-        matched = lexical.evidence[row][topic_index][:4]
+        matched = lexical.evidence(row, topic_index)[:4]
         if not self.embeds:
             parts = [f"{topic}: scored on vocabulary alone (the embedding model did not load)"
                      + (f", matching {_quoted(matched)}" if matched else "")]
@@ -343,9 +343,25 @@ def _quoted(phrases: Sequence[str]) -> str:
     return ", ".join(f"\u201c{p}\u201d" for p in phrases)
 
 
-def novelty_by_similarity(similarity: np.ndarray) -> np.ndarray:
-    """``NOVELTY_BY_SIMILARITY`` applied: 10 for a paper unlike any recent one."""
-    scores = np.full(len(similarity), 10, dtype=int)
-    for threshold, score in reversed(NOVELTY_BY_SIMILARITY):
-        scores[similarity >= threshold] = score
-    return scores
+
+def rank_together(readers: Sequence[tuple[LocalScorer, Sequence[Candidate]]], *,
+                  words: bool = True) -> None:
+    """The papers each reader will rank read (embedded if new) once, and with ``words``
+    every reader's phrases matched against them in one pass (kept in the readers'
+    ``SharedDay``), before each reader ranks on its own."""
+    groups: dict[tuple[object, ...], tuple[SharedDay, list[str], list[str], list]] = {}
+    firsts: list[LocalScorer] = []
+    for scorer, candidates in readers:
+        if candidates:
+            keys, texts = scorer.population(candidates)
+            slot = (id(scorer.shared), *keys)
+            if slot not in groups:
+                groups[slot] = (scorer.shared, keys, texts, [])
+                firsts.append(scorer)
+            groups[slot][3].extend(scorer.matcher.phrases)
+    for (shared, keys, texts, phrases), scorer in zip(groups.values(), firsts, strict=True):
+        if not scorer.embeds:
+            continue  # TF-IDF: fitted per reader, nothing kept to share
+        shared.vectors(keys, lambda: scorer.vectors(keys, texts))  # noqa: B023 - called here
+        if words:
+            shared.match_all(keys, texts, phrases)

@@ -46,7 +46,18 @@ class InterestVectors:
     negative_vectors: np.ndarray  # (negatives, dim)
 
     @classmethod
-    def build(cls, interests: Interests, encoder: Encoder) -> InterestVectors:
+    def build(cls, interests: Interests, encoder: Encoder,
+              memo: dict[str, np.ndarray] | None = None) -> InterestVectors:
+        """The interests' vectors; ``memo``: vectors of texts already encoded by this
+        ``encoder`` (shared by readers whose interests say the same things)."""
+        memo = {} if memo is None else memo
+
+        def encode(texts: list[str]) -> np.ndarray:
+            missing = list(dict.fromkeys(t for t in texts if t not in memo))
+            if missing:
+                memo.update(zip(missing, encoder.encode(missing), strict=True))
+            return np.vstack([memo[t] for t in texts]) if texts else encoder.encode([])
+
         phrases, owners = [], []
         for index, topic in enumerate(interests.topics):
             for phrase in topic.keep_phrases():
@@ -55,15 +66,15 @@ class InterestVectors:
         for phrase in interests.keywords:  # keywords count for the topic they resemble most
             phrases.append(phrase)
             owners.append(-1)
-        topic_vectors = encoder.encode([t.keep_text for t in interests.topics])
-        phrase_vectors = encoder.encode(phrases)
+        topic_vectors = encode([t.keep_text for t in interests.topics])
+        phrase_vectors = encode(phrases)
         owner = np.array(owners, dtype=int)
         if (owner == -1).any():
             nearest = (phrase_vectors[owner == -1] @ topic_vectors.T).argmax(axis=1)
             owner[owner == -1] = nearest
         negatives = interests.negative_phrases
         return cls(interests, topic_vectors, phrases, owner, phrase_vectors, negatives,
-                   encoder.encode(negatives) if negatives else
+                   encode(negatives) if negatives else
                    np.zeros((0, topic_vectors.shape[1]), dtype=np.float32))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from papersift.store.migrations import pack_vector, unpack_vector
+from papersift.store.migrations import pack_vector, unpack_vectors
 from papersift.store.retention import (
     ARCHIVE_FOLDER,
     Compaction,
@@ -58,17 +58,22 @@ class LearnerTables:
         rows = self._rows_for_ids(
             "SELECT arxiv_id, text_hash, vector FROM embeddings"
             " WHERE model = ? AND arxiv_id IN ({ids})", (model,), keys)
-        return {key: unpack_vector(blob)
-                for key, text_hash, blob in rows if wanted[key] == text_hash}
+        rows = [(key, blob) for key, text_hash, blob in rows if wanted[key] == text_hash]
+        return dict(zip([key for key, _ in rows], unpack_vectors([blob for _, blob in rows]),
+                        strict=True))
 
-    def save_embeddings(self, model: str, rows: Iterable[tuple[str, str, np.ndarray]]) -> None:
+    def save_embeddings(self, model: str, rows: Iterable[tuple[str, str, np.ndarray]]
+                        ) -> dict[str, np.ndarray]:
+        """Keep the vectors (int8); returns each as it will be read back, so that a paper
+        scores the same on the morning it is embedded as on any later one."""
+        packed = [(key, model, text_hash, pack_vector(vector))
+                  for key, text_hash, vector in rows]
         with self._transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO embeddings (arxiv_id, model, text_hash, vector)"
-                " VALUES (?, ?, ?, ?)",
-                [(key, model, text_hash, pack_vector(vector))
-                 for key, text_hash, vector in rows],
-            )
+                " VALUES (?, ?, ?, ?)", packed)
+        return dict(zip([key for key, *_ in packed],
+                        unpack_vectors([blob for *_, blob in packed]), strict=True))
 
     def recent_embeddings(self, model: str, since: dt.date, before: dt.date) -> np.ndarray:
         """Vectors of papers announced in [since, before): what 'recent arXiv' looked like."""
@@ -78,9 +83,7 @@ class LearnerTables:
             " WHERE e.model = ? AND a.day >= ? AND a.day < ?",
             (model, since.isoformat(), before.isoformat()),
         ).fetchall()
-        if not rows:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.vstack([unpack_vector(blob) for _, blob in rows])
+        return unpack_vectors([blob for _, blob in rows])
 
     def recent_papers(self, *, since: dt.date, before: dt.date, limit: int,
                       exclude: set[str]) -> list[tuple[str, str, str]]:

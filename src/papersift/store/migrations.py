@@ -6,7 +6,7 @@ transaction."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -195,12 +195,23 @@ def pack_vector(vector: np.ndarray) -> bytes:
 
 def unpack_vector(blob: bytes) -> np.ndarray:
     """The stored vector as float32 of unit length (an older store's float32 as is)."""
-    if len(blob) % 4 and blob[:1] == _INT8:  # float32 rows are whole multiples of 4
-        scale = np.frombuffer(blob[1:5], dtype=np.float32)[0]
-        vector = np.frombuffer(blob[5:], dtype=np.int8).astype(np.float32) * scale
-        norm = float(np.linalg.norm(vector))
-        return vector / norm if norm else vector
-    return np.frombuffer(blob, dtype=np.float32)
+    return unpack_vectors([blob])[0]
+
+
+def unpack_vectors(blobs: Sequence[bytes]) -> np.ndarray:
+    """``unpack_vector`` of each blob, as rows (at once when all are int8 of one size,
+    as a store's are; the same numbers either way)."""
+    if not blobs:
+        return np.zeros((0, 0), dtype=np.float32)
+    size = len(blobs[0])
+    if not all(len(b) == size and size % 4 and b[:1] == _INT8 for b in blobs):
+        return np.vstack([unpack_vectors([b]) if len(b) % 4 and b[:1] == _INT8
+                          else np.frombuffer(b, dtype=np.float32)[None, :] for b in blobs])
+    rows = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), size)
+    scales = rows[:, 1:5].copy().view(np.float32)  # (n, 1)
+    vectors = rows[:, 5:].view(np.int8).astype(np.float32) * scales
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]
+    return np.divide(vectors, norms, out=vectors, where=norms > 0)
 
 
 _INT8 = b"\x01"
