@@ -29,6 +29,7 @@ from papersift.models import Candidate, Scored, ScoringOutcome, Usage
 from papersift.progress import NULL_PROGRESS, Progress
 from papersift.scoring import learn
 from papersift.scoring.background import background_for
+from papersift.scoring.comments import comment_for
 from papersift.scoring.day_terms import DayTerms
 from papersift.scoring.encoders import (
     PACKAGED_MODEL,
@@ -37,7 +38,7 @@ from papersift.scoring.encoders import (
     TfidfEncoder,
 )
 from papersift.scoring.interests import Interests
-from papersift.scoring.lexical import LexicalMatch, LexicalMatcher
+from papersift.scoring.lexical import LexicalMatcher
 from papersift.scoring.novelty import nearest_recent, novelty
 from papersift.scoring.relevance import (
     InterestVectors,
@@ -179,7 +180,9 @@ class LocalScorer:
                    if self.learned else [[]] * n)
         scored = []
         for row, candidate in enumerate(candidates):
-            comment = self._comment(interest_vectors, zero, lexical, row, weighed[row])
+            comment = comment_for(self.interests, interest_vectors, zero, lexical, row,
+                                  embeds=self.embeds, learned=self.learned,
+                                  weighed=weighed[row])
             topic = self.interests.topics[int(zero.best_topic[row])].name
             scored.append((Scored(candidate, int(relevance[row]), int(novelty[row]), comment,
                                   self.model, topic), float(ranking[row])))
@@ -291,38 +294,6 @@ class LocalScorer:
                 self.store, self.encoder.name, day, self.settings.novelty_days, vectors)),
             len(vectors))
 
-    # -- explanation --------------------------------------------------------------------
-
-    def _comment(self, vectors: InterestVectors, zero: ZeroShot, lexical: LexicalMatch,
-                 row: int, weighed: list[str]) -> str:
-        """Why this paper scored as it did, in the evidence of its own words."""
-        topic_index = int(zero.best_topic[row])
-        topic = self.interests.topics[topic_index].name
-        matched = lexical.evidence(row, topic_index)[:4]
-        if not self.embeds:
-            parts = [f"{topic}: scored on vocabulary alone (the embedding model did not load)"
-                     + (f", matching {_quoted(matched)}" if matched else "")]
-        elif matched:
-            parts = [f"{topic}: mentions {_quoted(matched)}"]
-        elif lexical.best_phrase[row][topic_index]:
-            parts = [f"{topic}: shares words with your "
-                     f"{_quoted([lexical.best_phrase[row][topic_index]])}"]
-        else:
-            phrase_index = int(zero.best_phrase[row])
-            nearest = vectors.phrases[phrase_index] if phrase_index >= 0 else topic
-            parts = [f"{topic}: closest in meaning to {_quoted([nearest])} (no phrase of "
-                     "your interests appears in it)"]
-        if lexical.filtered[row]:
-            parts.append(f"it also mentions {_quoted([lexical.filtered[row]])}, "
-                         "which you filter out")
-        if self.learned:
-            learned = (f"ranked by what you kept ({self.learned.positives}) and skipped "
-                       f"({self.learned.negatives})")
-            if weighed:
-                learned += f"; its words that weighed most: {_quoted(weighed)}"
-            parts.append(learned)
-        return "; ".join(parts) + "."
-
 
 @dataclass(frozen=True)
 class _StoredFolds:
@@ -337,11 +308,6 @@ class _StoredFolds:
 
     def put(self, day: int, fold: learn.Fold) -> None:
         self.store.save_learner_fold(self.model, day, fold.signals, fold.labels)
-
-
-def _quoted(phrases: Sequence[str]) -> str:
-    return ", ".join(f"\u201c{p}\u201d" for p in phrases)
-
 
 
 def rank_together(readers: Sequence[tuple[LocalScorer, Sequence[Candidate]]], *,
