@@ -73,9 +73,8 @@ class DayTerms:
         present = counts.copy()
         present.data = np.ones_like(present.data)
         self.present = present
-        self._columns: dict[str, int] = {}
         self._blocks: list[PhraseColumns] = []
-        self._where: list[tuple[int, int]] = []  # column -> (block, index in it)
+        self._where: dict[str, tuple[int, int]] = {}  # phrase -> (block, its column there)
         self._row_terms: list[frozenset[str] | None] = [None] * self.n
 
     def terms_of(self, row: int) -> frozenset[str]:
@@ -88,21 +87,14 @@ class DayTerms:
         index = self.vocabulary.get(term)
         return float(self.weights[index]) if index is not None else self.unseen
 
-    def count(self, row: int, term: str) -> int:
-        index = self.vocabulary.get(term)
-        return int(self.counts[row, index]) if index is not None else 0
-
     def columns(self, phrases: Sequence[Phrase]) -> PhraseColumns:
         """The match columns of ``phrases``, in order; those not matched yet are matched
         together, in one pass over the day."""
-        fresh = list({p.text: p for p in phrases if p.text not in self._columns}.values())
+        fresh = list({p.text: p for p in phrases if p.text not in self._where}.values())
         if fresh:
-            block = len(self._blocks)
+            self._where.update((p.text, (len(self._blocks), i)) for i, p in enumerate(fresh))
             self._blocks.append(self._match(fresh))
-            for index, phrase in enumerate(fresh):
-                self._columns[phrase.text] = len(self._where)
-                self._where.append((block, index))
-        picks = [self._where[self._columns[p.text]] for p in phrases]
+        picks = [self._where[p.text] for p in phrases]
         parts = [np.zeros((self.n, 0)), np.zeros((self.n, 0), bool), np.zeros((self.n, 0), bool)]
         if picks:
             parts = [np.column_stack([getattr(self._blocks[b], name)[:, i] for b, i in picks])
@@ -121,9 +113,9 @@ class DayTerms:
                                  shape=(len(self.vocabulary), len(term_sets)))
 
     def _match(self, phrases: Sequence[Phrase]) -> PhraseColumns:
-        n = self.n
         totals = np.array([sum(self.weight(t) for t in p.ordered) or 1.0 for p in phrases])
-        found = (self.weighted @ self._indicator([p.terms for p in phrases])).toarray()
+        terms = self._indicator([p.terms for p in phrases])
+        found = (self.weighted @ terms).toarray()
         share = found / totals
         # One word of a longer phrase is not the phrase ("mixture" of "mixture of
         # experts", "laws" of "scaling laws"): two of its words side by side are, or a
@@ -140,15 +132,12 @@ class DayTerms:
         single_there = (self.present @ self._indicator(
             [p.words if len(p.words) == 1 else frozenset() for p in phrases])).toarray() > 0
         squarely = pairs | (single & single_there)
-        # Plainly (said in a comment): every term there, a one-word phrase more than once.
-        known = np.array([len(p.terms) > 0 and all(t in self.vocabulary for t in p.terms)
-                          for p in phrases])
+        # Plainly (said in a comment): every term there (a term the day lacks is never
+        # counted), a one-word phrase more than once.
         sizes = np.array([len(p.terms) for p in phrases])
-        present = (self.present @ self._indicator([p.terms for p in phrases])).toarray()
-        plainly = known & (present >= sizes) & (sizes > 0)
+        plainly = ((self.present @ terms).toarray() >= sizes) & (sizes > 0)
         for column, phrase in enumerate(phrases):
             if len(phrase.words) == 1 and plainly[:, column].any():
                 index = self.vocabulary[next(iter(phrase.words))]
                 plainly[:, column] &= self.counts[:, index].toarray().ravel() >= 2
-        return PhraseColumns(score.reshape(n, -1), squarely.reshape(n, -1),
-                             plainly.reshape(n, -1))
+        return PhraseColumns(score, squarely, plainly)

@@ -315,19 +315,15 @@ def rank_together(readers: Sequence[tuple[LocalScorer, Sequence[Candidate]]], *,
     """The papers each reader will rank read (embedded if new) once, and with ``words``
     every reader's phrases matched against them in one pass (kept in the readers'
     ``SharedDay``), before each reader ranks on its own."""
-    groups: dict[tuple[object, ...], tuple[SharedDay, list[str], list[str], list]] = {}
-    firsts: list[LocalScorer] = []
+    groups: dict[tuple[object, ...], tuple[LocalScorer, list[str], list[str], list]] = {}
     for scorer, candidates in readers:
         if candidates:
             keys, texts = scorer.population(candidates)
-            slot = (id(scorer.shared), *keys)
-            if slot not in groups:
-                groups[slot] = (scorer.shared, keys, texts, [])
-                firsts.append(scorer)
-            groups[slot][3].extend(scorer.matcher.phrases)
-    for (shared, keys, texts, phrases), scorer in zip(groups.values(), firsts, strict=True):
+            slot = groups.setdefault((id(scorer.shared), *keys), (scorer, keys, texts, []))
+            slot[3].extend(scorer.matcher.phrases)
+    for scorer, keys, texts, phrases in groups.values():
         if not scorer.embeds:
             continue  # TF-IDF: fitted per reader, nothing kept to share
-        shared.vectors(keys, lambda: scorer.vectors(keys, texts))  # noqa: B023 - called here
+        scorer.shared.vectors(keys, lambda: scorer.vectors(keys, texts))  # noqa: B023 - called here
         if words:
-            shared.match_all(keys, texts, phrases)
+            scorer.shared.match_all(keys, texts, phrases)
