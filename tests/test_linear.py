@@ -8,14 +8,14 @@ import pytest
 from papersift.scoring.linear import TfIdf
 
 
-def test_terms_are_words_and_pairs_seen_in_two_texts_in_alphabetical_columns():
+def test_terms_are_words_and_pairs_seen_in_two_texts_words_first_alphabetically():
     tfidf = TfIdf()
     tfidf.fit_transform(["Sparse attention for long context.",
                          "Long context needs sparse attention",
                          "The attention of the reader"])
     # Stop words ("for", "the", "of") never count, and a pair is two words side by side
     # in one text: "context sparse" spans two texts and is no term.
-    assert tfidf.names == ["attention", "context", "long", "long context", "sparse",
+    assert tfidf.names == ["attention", "context", "long", "sparse", "long context",
                            "sparse attention"]
 
 
@@ -38,11 +38,11 @@ def test_new_texts_count_only_known_terms_and_their_own_pairs():
     tfidf.fit_transform(["deep learning models", "deep learning rocks", "kernels rock"])
     rows = tfidf.transform(["", "unknown words only", "learning deep", "deep learning"])
     names = tfidf.names
-    assert names == ["deep", "deep learning", "learning"]
+    assert names == ["deep", "learning", "deep learning"]
     assert rows.shape == (4, 3)
     assert rows[0].nnz == 0 and rows[1].nnz == 0
     # "learning deep" holds both words but not the pair, which reads in order.
-    assert rows.toarray()[2] == pytest.approx([2 ** -0.5, 0, 2 ** -0.5])
+    assert rows.toarray()[2] == pytest.approx([2 ** -0.5, 2 ** -0.5, 0])
     assert rows.toarray()[3] == pytest.approx([3 ** -0.5] * 3)
 
 

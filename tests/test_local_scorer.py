@@ -366,3 +366,40 @@ def test_a_topics_scores_do_not_move_when_another_topic_is_added(encoder):
     after = zero_shot(vectors, InterestVectors.build(parse_interests(more), encoder))
     assert after.topic_scores.shape[1] == 3
     assert np.array_equal(before.topic_scores, after.topic_scores[:, :2])
+
+
+def test_a_morning_fits_the_learner_once_its_fold_of_yesterday_is_what_yesterday_said(
+        tmp_path, encoder, monkeypatch):
+    """Stacking scores each recent labelled day with a model of the days before it: for
+    yesterday that model is yesterday's own, so its ranking of yesterday's papers is kept
+    and becomes the fold once they are labelled, instead of fitting the model again."""
+    from papersift.scoring import linear
+
+    fits = []
+    fit = linear.Logistic.fit
+    monkeypatch.setattr(linear.Logistic, "fit",
+                        lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
+    earlier = parse_rss((DATA / "arxiv" / "rss-cs.LG-2026-04-14.xml").read_bytes(), "x")[1]
+    yesterday, today = papers()[:60], papers()[60:]
+    with Store(tmp_path / "store.sqlite") as store:
+        store.save_day(dt.date(2026, 4, 14), earlier[:40])
+        for index, paper in enumerate(earlier[:40]):
+            store.add_label(paper.arxiv_id, "feedback", index % 2 == 0)
+        store.save_day(DAY - dt.timedelta(days=1), yesterday)
+        ranked = LocalScorer(parse_interests(INTERESTS), encoder, store, LocalSettings(),
+                             day=DAY - dt.timedelta(days=1)).ranked(
+                                 [Candidate(p) for p in yesterday])
+        said = {s.paper.arxiv_id: ranking for s, ranking in ranked}
+        for index, paper in enumerate(yesterday[:20]):
+            store.add_label(paper.arxiv_id, "feedback", index % 2 == 0)
+        fits.clear()
+        scorer = LocalScorer(parse_interests(INTERESTS), encoder, store, LocalSettings(),
+                             day=DAY)
+        scorer.score([Candidate(p) for p in today])
+        assert len(fits) == 2  # today's two regressions; yesterday's fold was not refitted
+        (fold,) = scorer.learned.folds
+        weights = np.array(scorer.learned.weights)
+        # The fold holds yesterday's signals of its labelled papers, as it ranked them.
+        labelled = sorted(p.arxiv_id for p in yesterday[:20])
+        assert (fold.signals @ weights).tolist() == pytest.approx(
+            [said[key] for key in labelled], abs=1e-4)

@@ -21,6 +21,7 @@ from papersift.errors import ConfigError
 from papersift.pipeline import run_all
 from papersift.serve import make_server
 from papersift.store import CachedScore, Store
+from papersift.store.migrations import MIGRATIONS
 
 APRIL_14 = dt.date(2026, 4, 14)
 ROBOTICS = """# What I want to read
@@ -170,6 +171,7 @@ def test_a_store_from_before_profiles_is_the_default_readers(tmp_path):
         store.save_scores("m", "fp", {"2604.00001": CachedScore(9, 8, "yes")})
         store.add_label("2604.00002", "feedback", False)
         store.db.execute("DROP TABLE profile_fingerprints")  # as schema 6 had it
+        store.db.execute("DROP TABLE learner_predictions")  # (schema 8's)
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE labels RENAME TO labels_old")
         db.execute("CREATE TABLE labels (key TEXT NOT NULL, source TEXT NOT NULL, label "
@@ -181,7 +183,7 @@ def test_a_store_from_before_profiles_is_the_default_readers(tmp_path):
         db.execute("ALTER TABLE runs DROP COLUMN profile")
         db.execute("PRAGMA user_version = 6")
     with Store(path) as store:
-        assert store.schema_version == 7
+        assert store.schema_version == len(MIGRATIONS)
         assert store.feedback_labels() == {"2604.00002": False}
         assert {r.key: r.wanted for r in store.label_index(
             relevance_cutoff=8, novelty_cutoff=7)} == {"2604.00002": False, "2604.00001": True}

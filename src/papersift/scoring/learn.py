@@ -22,6 +22,7 @@ scores: the caller leaves that day's papers out.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -56,11 +57,15 @@ class TrainingSet:
     labels: np.ndarray
     days: np.ndarray  # proleptic ordinals; only their order matters
     zero_shot: np.ndarray
+    keys: tuple[str, ...] = ()  # the papers' ids, when known
 
     def rows(self, mask: np.ndarray) -> TrainingSet:
-        return TrainingSet(self.vectors[mask], [t for t, m in zip(self.texts, mask, strict=True)
-                                                if m], self.labels[mask], self.days[mask],
-                           self.zero_shot[mask])
+        def kept(items: Sequence[str]) -> list[str]:
+            return [item for item, m in zip(items, mask, strict=True) if m]
+
+        return TrainingSet(self.vectors[mask], kept(self.texts), self.labels[mask],
+                           self.days[mask], self.zero_shot[mask], tuple(kept(self.keys))
+                           if self.keys else ())
 
 
 @dataclass(frozen=True)
@@ -162,9 +167,11 @@ def can_learn(labels: np.ndarray) -> bool:
 
 class FoldCache(Protocol):
     """Folds kept between mornings: a labelled day's out-of-sample scores do not change
-    when later days are added, so each is computed once (``None``: not kept yet)."""
+    when later days are added, so each is computed once (``None``: not kept yet). The
+    newest day's fold is what that morning's own model said of its papers (the same
+    regressions: fitted on the days before it), when the cache kept it for ``keys``."""
 
-    def get(self, day: int) -> Fold | None: ...
+    def get(self, day: int, keys: Sequence[str], labels: np.ndarray) -> Fold | None: ...
 
     def put(self, day: int, fold: Fold) -> None: ...
 
@@ -215,7 +222,9 @@ def _folds(training: TrainingSet, vectorizer: TfIdf, matrix: object,
         today, before = training.days == day, training.days < day
         if not training.labels[today].any() or not can_learn(training.labels[before]):
             continue
-        kept = cache.get(day) if cache is not None else None
+        keys = [k for k, m in zip(training.keys, today, strict=True) if m] \
+            if training.keys else []
+        kept = cache.get(day, keys, training.labels[today]) if cache is not None else None
         if kept is not None:
             folds.append(kept)
             continue

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import minimize
 
-_TOKEN = re.compile(r"\b\w\w+\b")
+_TOKEN = re.compile(r"\w{2,}")  # a run of two word characters or more
 # The usual English stop-word list of information retrieval (the Glasgow list, as
 # scikit-learn ships it): what the word model ignores.
 STOP_WORDS = frozenset("""
@@ -75,9 +75,6 @@ class _Tokens:
         pairs = np.stack([ids[:-1][within], ids[1:][within]], axis=1)
         return cls(words, ids, rows, pairs, rows[:-1][within])
 
-    def pair_names(self, pairs: np.ndarray) -> list[str]:
-        return [f"{self.words[a]} {self.words[b]}" for a, b in pairs.tolist()]
-
 
 @dataclass(frozen=True)
 class _PairIndex:
@@ -109,18 +106,20 @@ class _PairIndex:
 class TfIdf:
     """Sublinear TF-IDF (smoothed idf, unit-length rows) over the terms (words and
     adjacent word pairs) found in at least ``min_documents`` of the texts it was fitted
-    on; the columns are the terms in alphabetical order."""
+    on; the columns are the words in alphabetical order, then the pairs in the order of
+    their words' columns (first word, then second)."""
 
     min_documents: int = 2
-    vocabulary: dict[str, int] | None = None
+    vocabulary: dict[str, int] | None = None  # the words' columns
     idf: np.ndarray | None = None
     pairs: _PairIndex | None = field(default=None, repr=False)
+    _names: list[str] | None = field(default=None, repr=False)
 
     def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         tokens = _Tokens.of(texts)
         width = len(tokens.words)
         base = width or 1
-        # A pair's column is its rank among the distinct pairs, after the words'.
+        # Counted first in columns of their own: the words, then each distinct pair.
         distinct, pair_columns = np.unique(tokens.pairs[:, 0] * base + tokens.pairs[:, 1],
                                            return_inverse=True)
         counts = _matrix(len(texts), width + len(distinct),
@@ -128,20 +127,26 @@ class TfIdf:
                          np.concatenate([tokens.ids, width + pair_columns.ravel()]))
         documents = np.bincount(counts.indices, minlength=counts.shape[1])
         kept = np.flatnonzero(documents >= self.min_documents)
-        kept_pairs = distinct[kept[kept >= width] - width]
-        names = [tokens.words[j] for j in kept[kept < width].tolist()] + tokens.pair_names(
-            np.stack([kept_pairs // base, kept_pairs % base], axis=1))
-        order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
-        self.vocabulary = {names[i]: column for column, i in enumerate(order.tolist())}
+        kept_words, kept_pairs = kept[kept < width], kept[kept >= width]
+        names = [tokens.words[j] for j in kept_words.tolist()]
+        alphabetical = np.array(sorted(range(len(names)), key=names.__getitem__),
+                                dtype=np.int64)
         column = np.full(counts.shape[1], -1, dtype=np.int64)
-        column[kept[order]] = np.arange(len(order))
-        # Each kept pair by its words' columns (a pair in two texts has its words in
-        # them too, so they are kept): new texts' pairs are found without their names.
-        self.pairs = _PairIndex.of(column[kept_pairs // base], column[kept_pairs % base],
-                                    column[kept[kept >= width]], len(order))
-        kept = kept[order]
-        self.idf = (np.log((1 + len(texts)) / (1 + documents[kept])) + 1).astype(np.float32)
-        return self._weighted(counts[:, kept])
+        column[kept_words[alphabetical]] = np.arange(len(names))
+        self.vocabulary = {names[i]: at for at, i in enumerate(alphabetical.tolist())}
+        # A pair in two texts has its words in them too, so they are kept: each pair is
+        # known by its words' columns (new texts' pairs are found without their names).
+        pair_keys = distinct[kept_pairs - width]
+        firsts, seconds = column[pair_keys // base], column[pair_keys % base]
+        by_words = np.lexsort((seconds, firsts))
+        column[kept_pairs[by_words]] = len(names) + np.arange(len(kept_pairs))
+        total = len(names) + len(kept_pairs)
+        self.pairs = _PairIndex.of(firsts, seconds, column[kept_pairs], total)
+        self._names = None
+        source = np.empty(total, dtype=np.int64)  # the counted column of each term's column
+        source[column[kept]] = kept
+        self.idf = (np.log((1 + len(texts)) / (1 + documents[source])) + 1).astype(np.float32)
+        return self._weighted(counts[:, source])
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         vocabulary, _ = self._fitted()
@@ -152,13 +157,19 @@ class TfIdf:
         rows = np.concatenate([tokens.rows, tokens.pair_rows])
         columns = np.concatenate([word_columns[tokens.ids], pair_columns])
         found = columns >= 0
-        return self._weighted(_matrix(len(texts), len(vocabulary), rows[found],
+        return self._weighted(_matrix(len(texts), len(self._fitted()[1]), rows[found],
                                       columns[found]))
 
     @property
     def names(self) -> list[str]:
         """The terms, in column order."""
-        return list(self._fitted()[0])
+        if self._names is None:
+            words = list(self._fitted()[0])  # in column order: a dict keeps insertion
+            assert self.pairs is not None  # fitted with the vocabulary
+            width = self.pairs.width
+            self._names = words + [f"{words[key // width]} {words[key % width]}"
+                                   for key in self.pairs.keys.tolist()]
+        return self._names
 
     def _fitted(self) -> tuple[dict[str, int], np.ndarray]:
         if self.vocabulary is None or self.idf is None:
@@ -167,13 +178,14 @@ class TfIdf:
 
     def _weighted(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         _, idf = self._fitted()
-        matrix = counts.astype(np.float32)
-        matrix.data = 1 + np.log(matrix.data)
-        matrix = sparse.csr_matrix(matrix @ sparse.diags(idf))
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        matrix = sparse.csr_matrix(sparse.diags(1 / norms.astype(np.float32)) @ matrix)
+        matrix = sparse.csr_matrix(counts, dtype=np.float32, copy=True)
         matrix.sort_indices()
+        weights = (1 + np.log(matrix.data)) * idf[matrix.indices]
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        norms = np.sqrt(np.bincount(rows, weights=np.square(weights, dtype=np.float64),
+                                    minlength=matrix.shape[0]))
+        norms[norms == 0] = 1.0
+        matrix.data = (weights / norms[rows]).astype(np.float32)
         return matrix
 
 

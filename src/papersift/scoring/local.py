@@ -251,17 +251,22 @@ class LocalScorer:
             example_vectors, example_texts, labels,
             np.array([e.day.toordinal() if e.day else unknown_day for e in examples]),
             self._known_zero_shot([e.key for e in examples], example_vectors, example_texts,
-                                  interest_vectors))
-        model = self.learned = learn.fit(training, cache=_StoredFolds(
-            self.store, f"{self.interests_key}|{self.settings.relevance_cutoff}|"
-            f"{self.settings.novelty_cutoff}"
-            + ("" if self.store.profile == DEFAULT_PROFILE else f"|{self.store.profile}")))
+                                  interest_vectors), tuple(e.key for e in examples))
+        folds = _StoredFolds(self.store, f"{self.interests_key}|"
+                             f"{self.settings.relevance_cutoff}|{self.settings.novelty_cutoff}"
+                             + ("" if self.store.profile == DEFAULT_PROFILE
+                                else f"|{self.store.profile}"))
+        model = self.learned = learn.fit(training, cache=folds)
         log.info("ranking learned from %d wanted and %d unwanted papers; weights %s",
                  model.positives, model.negatives, model.weights_text())
         if self.settings.prefilter_recall is not None:
             self.cut = learn.calibrate(model, self.settings.prefilter_recall)
         self.day_matrix = model.transform(texts)
-        return model.decision(vectors, texts, zero, self.day_matrix)
+        signals = model.regressions.signals(vectors, texts, zero, self.day_matrix)
+        if self.day is not None:  # tomorrow's fold of today, once today is labelled
+            folds.predicted(self.day.toordinal(), sorted(today), {
+                c.paper.arxiv_id: row for c, row in zip(candidates, signals, strict=False)})
+        return (signals * np.array(model.weights)).sum(axis=1)
 
     @property
     def interests_key(self) -> str:
@@ -302,9 +307,22 @@ class _StoredFolds:
     store: Store
     model: str
 
-    def get(self, day: int) -> learn.Fold | None:
+    def get(self, day: int, keys: Sequence[str], labels: np.ndarray) -> learn.Fold | None:
         kept = self.store.learner_fold(self.model, day)
-        return learn.Fold(*kept) if kept is not None else None
+        if kept is not None:
+            return learn.Fold(*kept)
+        said = self.store.learner_predictions(self.model, day)
+        if not keys or not all(key in said for key in keys):
+            return None
+        fold = learn.Fold(np.vstack([said[key] for key in keys]), labels)
+        self.put(day, fold)
+        return fold
+
+    def predicted(self, day: int, keys: Sequence[str], signals: dict[str, np.ndarray]
+                  ) -> None:
+        """Keep the signals the model gave ``keys`` (papers of ``day``) this morning."""
+        self.store.save_learner_predictions(self.model, day, keys,
+                                            np.vstack([signals[key] for key in keys]))
 
     def put(self, day: int, fold: learn.Fold) -> None:
         self.store.save_learner_fold(self.model, day, fold.signals, fold.labels)

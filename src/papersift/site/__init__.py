@@ -16,7 +16,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -131,18 +131,27 @@ class SiteBuild:
 
 
 def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = None,
-              month: str = "*", catalogue: bool = False) -> list[DayEntry]:
+              month: str = "*", catalogue: bool = False,
+              full: Callable[[list[dt.date]], set[dt.date]] | None = None) -> list[DayEntry]:
     """Every day's digest record under ``OUT/json`` (of ``month``, YYYY-MM, if given;
     and ``pending`` ones not yet written), oldest first; with ``catalogue``, the days
-    whose digest is not on disk from ``json/catalogue.json`` (brief entries). A damaged
-    file is skipped with a warning: one bad day must not stop every later day from being
-    published."""
+    whose digest is not on disk from ``json/catalogue.json`` (brief entries), and with
+    ``full`` (given every day, oldest first: the days whose whole record is needed) the
+    other days' brief entries too, unread. A damaged file is skipped with a warning: one
+    bad day must not stop every later day from being published."""
     found: dict[dt.date, DayEntry] = {}
     if catalogue:
         found = {day: DayEntry(day, entry, complete=False)
                  for day, entry in read_catalogue(out_dir).items()
                  if month == "*" or f"{day:%Y-%m}" == month}
-    for path in sorted((out_dir / "json").glob(f"{month}/????-??-??.json")):
+    paths = [(_named_day(path), path)
+             for path in sorted((out_dir / "json").glob(f"{month}/????-??-??.json"))]
+    named = {day for day, _ in paths if day is not None}
+    wanted = (full(sorted(set(found) | named | set(pending or {}))) if full is not None
+              else named)
+    for named_day, path in paths:
+        if named_day in found and named_day not in wanted:
+            continue  # its catalogue entry says all that is needed of it
         try:
             record = load_json(path.read_text(encoding="utf-8"))
             day = dt.date.fromisoformat(record["date"])
@@ -156,6 +165,13 @@ def load_days(out_dir: Path, pending: Mapping[dt.date, dict[str, Any]] | None = 
         if month == "*" or f"{day:%Y-%m}" == month:
             found[day] = DayEntry(day, record)
     return sorted(found.values(), key=lambda d: d.date)
+
+
+def _named_day(path: Path) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(path.stem)
+    except ValueError:
+        return None  # read, and named as damaged, all the same
 
 
 def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
@@ -176,7 +192,18 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
             return built
     site = options.site_dir or out_dir / "site"
     site_url, github_repository = options.site_url, options.github_repository
-    days = load_days(out_dir, pending, catalogue=True)
+    touched_days = set(touched) if touched is not None else None
+
+    def needed(every: list[dt.date]) -> set[dt.date]:
+        """The feeds' days and the pages rewritten (a touched day's and its neighbours')."""
+        if touched_days is None:
+            return set(every)
+        at = {day: i for i, day in enumerate(every)}
+        near = {every[p] for t in touched_days if t in at
+                for p in (at[t] - 1, at[t], at[t] + 1) if 0 <= p < len(every)}
+        return near | set(every[-FEED_DAYS:])
+
+    days = load_days(out_dir, pending, catalogue=True, full=needed)
     months = _months(days)
     years = _years(months)
     env = site_environment()
@@ -189,7 +216,7 @@ def build_site(out_dir: Path, *, touched: Iterable[dt.date] | None = None,
                "reader": options.reader, "readers": options.readers}
     writer = _Writer(site, staging)
 
-    touched_days = set(touched) if touched is not None else {d.date for d in days}
+    touched_days = touched_days if touched_days is not None else {d.date for d in days}
     index = {d.date: i for i, d in enumerate(days)}
     for position in sorted({p for t in touched_days if t in index
                             for p in (index[t] - 1, index[t], index[t] + 1)

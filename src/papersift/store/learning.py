@@ -5,6 +5,7 @@ folds, each computed once and kept. Mixed into ``Store``."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from papersift.store.retention import (
     learning_sample,
 )
 from papersift.store.sql import Transaction, day_of, now, rows_for_ids
+
+# A morning's learned signals wait this many days to become the fold of their day (made
+# the next morning that has the day's labels; after a gap, computed afresh).
+PREDICTION_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,26 @@ class LearnerTables:
                                         labels.astype(np.int8).tobytes(), now()))
         self.db.execute("DELETE FROM learner_folds WHERE model = ? AND day < ?",
                         (model, day - 120))  # far older than any day the learner weighs
+        self.db.execute("DELETE FROM learner_predictions WHERE model = ? AND day <= ?",
+                        (model, day))  # made into this fold, or never will be
+
+    def learner_predictions(self, model: str, day: int) -> dict[str, np.ndarray]:
+        """The learned signals ``model`` gave the papers of ``day`` that morning."""
+        row = self.db.execute("SELECT keys, signals FROM learner_predictions WHERE model = ?"
+                              " AND day = ?", (model, day)).fetchone()
+        if row is None:
+            return {}
+        signals = np.frombuffer(row[1], dtype=np.float32).reshape(-1, 3).astype(np.float64)
+        return dict(zip(json.loads(row[0]), signals, strict=True))
+
+    def save_learner_predictions(self, model: str, day: int, keys: Sequence[str],
+                                 signals: np.ndarray) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO learner_predictions (model, day, keys, signals)"
+            " VALUES (?, ?, ?, ?)", (model, day, json.dumps(list(keys)),
+                                     signals.astype(np.float32).tobytes()))
+        self.db.execute("DELETE FROM learner_predictions WHERE model = ? AND day < ?",
+                        (model, day - PREDICTION_DAYS))
 
     # -- zero-shot scores ---------------------------------------------------------------
 

@@ -177,6 +177,16 @@ _M7_PROFILES = """
             SELECT DISTINCT 'default', fingerprint FROM title_verdicts;
 """
 
+_M8_PREDICTIONS = """
+        CREATE TABLE learner_predictions (  -- a morning's learned signals of its own
+            model TEXT NOT NULL,            -- papers: the next morning's fold of that day
+            day INTEGER NOT NULL,           -- proleptic ordinal
+            keys TEXT NOT NULL,             -- JSON list of arXiv ids, in row order
+            signals BLOB NOT NULL,          -- float32 (papers, 3)
+            PRIMARY KEY (model, day)
+        );
+"""
+
 
 def _m6_quantize_embeddings(db: sqlite3.Connection) -> None:
     """float32 embeddings (1.5 kB each) become int8 with a scale (388 bytes)."""
@@ -219,4 +229,5 @@ _INT8 = b"\x01"
 Migration = str | Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[tuple[Migration, ...]] = [
     (_M1_INITIAL,), (_M2_LOCAL_SCORER,), (_M3_RUN_KINDS,), (_M4_LLM_BATCHES,),
-    (_M5_SUMMARIES,), (_M6_BOUNDED, _m6_quantize_embeddings), (_M7_PROFILES,)]
+    (_M5_SUMMARIES,), (_M6_BOUNDED, _m6_quantize_embeddings), (_M7_PROFILES,),
+    (_M8_PREDICTIONS,)]
