@@ -44,6 +44,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -87,7 +88,9 @@ def main() -> None:
     server, url = serve(llm)
     github = GitHub()
     feed = root / "feed.jsonl"
-    origin = make_origin(root, feed, url, args)
+    origin = make_origin(root, feed, url, args) if args.first == 1 else \
+        resume_origin(root, url)
+    remote = GitDaemon(root)
     workflow = load_workflow(checkout(origin, root / "look"))
     embeddings = EmbeddingCache(root / "embeddings.npz", papers)
     memory = PeakMemory(root / "runner-")
@@ -98,6 +101,9 @@ def main() -> None:
     try:
         for number, day in enumerate(days, start=1):
             batch = day_papers(papers, number, args.papers_per_day, day, counters)
+            if number < args.first:  # played by the run --work continues
+                picks |= {p["arxiv_id"] for p in batch if p["selected"]}
+                continue
             feed.write_text("".join(json.dumps(p) + "\n" for p in batch))
             picks |= {p["arxiv_id"] for p in batch if p["selected"]}
             llm.start(picks, title_mode="keep_all", sleep=False)
@@ -105,7 +111,7 @@ def main() -> None:
             shutil.rmtree(runner_root, ignore_errors=True)
             runner_root.mkdir()
             actions = Actions(workflow, origin, runner_root, {"OPENAI_API_KEY": "sk-year"},
-                              runner_env={"GITHUB_API_URL": github.url},
+                              runner_env={"GITHUB_API_URL": github.url, **remote.env},
                               event="workflow_dispatch",
                               before_step=injector(embeddings, batch, later))
             started = time.perf_counter()
@@ -134,6 +140,7 @@ def main() -> None:
     finally:
         server.shutdown()
         github.server.shutdown()
+        remote.stop()
     print(json.dumps(summary(rows, origin, root)))
 
 
@@ -154,6 +161,7 @@ def finish_morning(actions: Actions, day: dt.date, row: dict, origin: Path,
     verdict = report.steps.get("Say how the morning went", {})
     row["published"] = row["published"] and verdict.get("outcome") == "success"
     row["steps"] = step_seconds(actions)
+    row["steps_cpu"] = step_seconds(actions, "cpu")
     print(json.dumps(row), flush=True)
     if not row["published"]:
         print(actions.output[-4000:], file=sys.stderr)
@@ -172,6 +180,9 @@ def arguments() -> argparse.Namespace:
                         "in the past: papersift refuses days not yet announced)")
     parser.add_argument("--data", type=Path, default=SHARED / "data")
     parser.add_argument("--work", help="a folder to keep (default: a new temporary one)")
+    parser.add_argument("--first", type=int, default=1, help="the first morning to play: "
+                        "with --work of an earlier run, go on from where it stopped (to "
+                        "measure late mornings again without the year before them)")
     return parser.parse_args()
 
 
@@ -238,6 +249,51 @@ def make_origin(root: Path, feed: Path, llm_url: str, args: argparse.Namespace) 
     git("init", "-q", cwd=source)
     git("add", "-A", cwd=source)
     git("commit", "-q", "-m", "papersift", cwd=source)
+    git("push", "-q", str(origin), "HEAD:refs/heads/main", cwd=source)
+    return origin
+
+
+class GitDaemon:
+    """The bare repository served as GitHub serves it: by a server of its own (``git
+    daemon`` on 127.0.0.1), so that the remote's work (packing what a fetch asks for,
+    taking in a push, its size hook) runs in the server's processes, not in the runner's
+    steps, whose CPU time is the morning's. ``env`` routes the runner's git there."""
+
+    def __init__(self, root: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack",
+             "--informative-errors", f"--base-path={root}", "--listen=127.0.0.1",
+             f"--port={port}", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(100):  # until it answers
+            with socket.socket() as attempt:
+                if attempt.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("git daemon did not start")
+        start = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
+        self.env = {"GIT_CONFIG_COUNT": str(start + 1),
+                    f"GIT_CONFIG_KEY_{start}": f"url.git://127.0.0.1:{port}/.insteadOf",
+                    f"GIT_CONFIG_VALUE_{start}": root.as_uri() + "/"}
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def resume_origin(root: Path, llm_url: str) -> Path:
+    """The repository of an earlier run in ``root``, its config pointed at this run's
+    LLM server and feed (the folder may have been copied)."""
+    origin, source = root / "origin.git", root / "source"
+    if not origin.is_dir() or not source.is_dir():
+        sys.exit(f"year.py: --first needs the --work folder of an earlier run ({root})")
+    config = source / "papersift.toml"
+    text = re.sub(r'base_url = "[^"]*"', f'base_url = "{llm_url}"', config.read_text())
+    config.write_text(re.sub(r'file = "[^"]*"', f'file = "{root / "feed.jsonl"}"', text))
+    git("commit", "-q", "-am", "the LLM server of this run", cwd=source)
     git("push", "-q", str(origin), "HEAD:refs/heads/main", cwd=source)
     return origin
 
@@ -391,11 +447,12 @@ def timed_step(actions: Actions, step: str) -> float:
     return float(actions.jobs["digest"].steps.get(step, {}).get("seconds", 0.0))
 
 
-def step_seconds(actions: Actions) -> dict[str, float]:
-    """Every shell step's wall time this morning (job/step: seconds)."""
-    return {f"{job}/{label}": float(found["seconds"])
+def step_seconds(actions: Actions, measure: str = "seconds") -> dict[str, float]:
+    """Every shell step's wall time this morning (job/step: seconds), or with ``measure``
+    "cpu" its CPU time (its processes')."""
+    return {f"{job}/{label}": float(found[measure])
             for job, ran in actions.jobs.items() for label, found in ran.steps.items()
-            if "seconds" in found and " " in label}
+            if measure in found and " " in label}
 
 
 def summary(rows: list[dict], origin: Path, root: Path) -> dict:

@@ -95,9 +95,14 @@ def compact(db: sqlite3.Connection, sample: set[str], *, day: dt.date, novelty_d
     db.execute("DELETE FROM keep")
     db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", [(k,) for k in sample])
     db.execute("INSERT OR IGNORE INTO keep SELECT key FROM labels")
-    last_seen = ("(SELECT arxiv_id FROM announcements GROUP BY arxiv_id "
-                 "HAVING max(day) {} ?)")
-    outside = "arxiv_id NOT IN (SELECT arxiv_id FROM keep) AND arxiv_id IN " + last_seen
+    # When each paper was last announced, once (each rule below asks it of every paper).
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS last_seen (arxiv_id TEXT PRIMARY KEY, "
+               "day TEXT NOT NULL)")
+    db.execute("DELETE FROM last_seen")
+    db.execute("INSERT INTO last_seen SELECT arxiv_id, max(day) FROM announcements "
+               "GROUP BY arxiv_id")
+    outside = ("arxiv_id NOT IN (SELECT arxiv_id FROM keep) AND arxiv_id IN "
+               "(SELECT arxiv_id FROM last_seen WHERE day {} ?)")
     db.execute("BEGIN")
     texts = db.execute(
         "UPDATE papers SET title = '', abstract = '', authors = '[]', comment = ''"
