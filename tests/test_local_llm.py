@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -52,6 +53,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class LlamaServer:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def death(self) -> str:
+        """Why the server is gone ("" while it runs): a crash would otherwise read as
+        papers the model could not be reached for."""
+        code = self.process.poll()
+        if code is None:
+            return ""
+        return (f"llama.cpp server died (exit {code}; -11: a build for another CPU, see "
+                f"the README on GGML_NATIVE): {self.log.read_text()[-1500:]}")
+
+
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     model = _model_path()
@@ -77,7 +94,7 @@ def llama_server(tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail("llama.cpp server did not start within 180 s")
             time.sleep(0.5)
-        yield url
+        yield LlamaServer(url, process, log)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -96,7 +113,7 @@ file = "2026-04-20.jsonl"
 [scoring]
 scorer = "llm"
 [llm]
-base_url = "{llama_server}"
+base_url = "{llama_server.url}"
 model = "gemma-3-270m"
 structured_output = "json_object"
 title_pass = false
@@ -115,6 +132,7 @@ novelty_cutoff = 1
                  secrets=Secrets(openai_api_key=None, openai_base_url=None, s2_api_key=None))
 
     digest = result.digest
+    assert not llama_server.death(), llama_server.death()
     assert not digest.not_scored, [n.reason for n in digest.not_scored]
     assert sorted(s.paper.arxiv_id for s in digest.selected) == sorted(PAPER_IDS)
     for scored in digest.selected:
