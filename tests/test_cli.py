@@ -334,6 +334,31 @@ def test_a_hundred_thousand_deep_json_source_is_one_line(tmp_path, arxiv):
         "levels"]
 
 
+@pytest.mark.parametrize(("raised", "code", "line"), [
+    ("BaseExceptionGroup('connecting', [KeyboardInterrupt()])", 130,
+     "error: interrupted; what was already scored is kept in the store"),
+    ("ExceptionGroup('tasks', [ExceptionGroup('inner', [ConfigError('papersift.toml: bad')])])",
+     2, "error: papersift.toml: bad"),
+    ("ExceptionGroup('tasks', [ValueError('odd')])", 1,
+     "error: unexpected ValueError: odd (please report it; -v shows where)"),
+])
+def test_a_failure_inside_a_task_group_ends_with_its_own_line(raised, code, line):
+    """The HTTP stack connects inside an anyio task group, which wraps what arrives there
+    (a stop's KeyboardInterrupt included) in an exception group: a stop at that moment
+    printed a 90-line traceback and exited 1 instead of 130 (seen in CI)."""
+    program = ("import sys, typer\n"
+               "from papersift.cli.output import exit_on_error\n"
+               "from papersift.config import ConfigError\n"
+               "try:\n"
+               "    with exit_on_error():\n"
+               f"        raise {raised}\n"
+               "except typer.Exit as stop:\n"
+               "    sys.exit(stop.exit_code)\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            timeout=60)
+    assert (result.returncode, result.stderr.strip().splitlines()) == (code, [line])
+
+
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
 def test_requests_cut_off_by_a_stop_leave_no_warning_before_the_one_line(sent):
     """A request in flight when the stop arrives is a coroutine never awaited; it is

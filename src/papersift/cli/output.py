@@ -87,24 +87,40 @@ def exit_on_error(verbose: bool = False) -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except PapersiftError as exc:
+    except (Exception, KeyboardInterrupt, BaseExceptionGroup) as exc:
+        _fail_for(_cause(exc), verbose)
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """What to report of ``exc``: the HTTP stack connects inside anyio task groups, which
+    wrap what reaches them (a stop's KeyboardInterrupt too) in exception groups; a stop
+    anywhere in one is the stop, otherwise its first failure speaks for it."""
+    if not isinstance(exc, BaseExceptionGroup):
+        return exc
+    if exc.subgroup(KeyboardInterrupt) is not None:
+        return KeyboardInterrupt()
+    return _cause(exc.exceptions[0])
+
+
+def _fail_for(exc: BaseException, verbose: bool) -> NoReturn:
+    if isinstance(exc, PapersiftError):
         fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         # Requests cut off mid-flight leave coroutines that were never awaited; their
         # warnings at exit would bury the one line that matters.
         warnings.simplefilter("ignore", RuntimeWarning)
         logging.getLogger("asyncio").disabled = True
         fail("interrupted; what was already scored is kept in the store", EXIT_INTERRUPTED)
-    except sqlite3.Error as exc:
+    if isinstance(exc, sqlite3.Error):
         fail(f"store error: {exc}", 1)
-    except OSError as exc:
+    if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}", 1)
-    except Exception as exc:  # a bug: still one line, and how to see more
-        if verbose:
-            err.print(Redactor.from_environment()(traceback.format_exc()), highlight=False,
-                      markup=False)
-        fail(f"unexpected {type(exc).__name__}: {exc} (please report it; -v shows where)", 1)
+    # A bug: still one line, and how to see more.
+    if verbose:
+        err.print(Redactor.from_environment()("".join(traceback.format_exception(exc))),
+                  highlight=False, markup=False)
+    fail(f"unexpected {type(exc).__name__}: {exc} (please report it; -v shows where)", 1)
 
 
 def report_unscored(result: RunResult) -> None:
