@@ -403,3 +403,29 @@ def test_a_morning_fits_the_learner_once_its_fold_of_yesterday_is_what_yesterday
         labelled = sorted(p.arxiv_id for p in yesterday[:20])
         assert (fold.signals @ weights).tolist() == pytest.approx(
             [said[key] for key in labelled], abs=1e-4)
+
+
+def test_a_filter_that_restates_the_topic_does_not_rank_its_papers_down(encoder):
+    """A topic's "not relevant: known quantization and pruning methods applied to a new
+    network" reads like the topic itself: its vector is close to every quantization
+    paper, so as a penalty it ranked the topic's own papers down. It qualifies the kind of
+    contribution, which a vector cannot judge: the ranking by meaning is the one without
+    it, while an avoid phrase far from the topics ("medical imaging") still ranks its
+    papers down."""
+    texts = [f"{p.title}. {p.abstract}" for p in papers()]
+    vectors = encoder.encode(texts)
+    topic = ("# Interests\n\n1. Quantization and pruning of neural networks\n"
+             "   - Keep: low-bit quantization, pruning, mixed precision.\n")
+    qualifier = ("   - Not relevant: known quantization and pruning methods applied to a new "
+                 "network.\n")
+    avoid = "\n## Applications to avoid\n- medical imaging\n"
+
+    def meaning(text: str) -> np.ndarray:  # the vectors' part: no lexical match given
+        return zero_shot(vectors, InterestVectors.build(parse_interests(text), encoder)).score
+
+    assert np.allclose(meaning(topic + qualifier), meaning(topic), atol=1e-6)
+    medical = [i for i, t in enumerate(texts) if re.search(r"\b(medical|clinical)", t, re.I)]
+    assert medical
+    plain, avoided = meaning(topic), meaning(topic + avoid)
+    rank = lambda scores: np.argsort(np.argsort(-scores))  # noqa: E731
+    assert rank(avoided)[medical].mean() > rank(plain)[medical].mean() + 10
