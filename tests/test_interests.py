@@ -63,6 +63,23 @@ def test_prose_lead_ins_are_not_phrases_and_a_named_list_is_a_topic():
     assert interests.negative_phrases == ["federated learning"]
 
 
+def test_running_prose_names_its_topics_without_a_colon():
+    """Prose names a topic and then its items with "meaning", "such as", ", from"… as
+    often as with a colon; these had all gone into one catch-all topic."""
+    interests = parse_interests(
+        "I also care about efficiency and compression, meaning quantization, pruning and "
+        "low-rank adaptation. I follow memory in agents too, from episodic memory to "
+        "memory consolidation. Sequence models interest me, such as state-space models. "
+        "I like papers such as mechanistic interpretability studies.")
+    assert [t.name for t in interests.topics] == [
+        "Efficiency and compression", "Memory in agents", "Sequence models", "Your interests"]
+    assert interests.topics[0].keep_phrases() == [
+        "Efficiency and compression", "quantization", "pruning and low-rank adaptation"]
+    assert "episodic memory to memory consolidation" in interests.topics[1].keep_phrases()
+    assert interests.topics[2].keep_phrases() == ["Sequence models", "state-space models"]
+    assert "mechanistic interpretability studies" in interests.topics[3].keep_phrases()
+
+
 def test_prose_interests_rank_the_day_like_the_numbered_layout(tmp_path, encoder):  # noqa: F811
     prose = ("I work on efficiency and compression of large models: quantization of weights "
              "and activations, pruning, KV-cache eviction and compression. I also follow "

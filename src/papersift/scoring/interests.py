@@ -197,7 +197,11 @@ _FREE_BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])\s+(.*)$")
 # Headings that announce the file, not a topic.
 _GENERIC = re.compile(r"^(?:what i (?:want to )?read|(?:my )?(?:research )?interests?|"
                       r"topics?|about( me)?|overview|reading list|papers?)\W*$", re.I)
-_NAMED = re.compile(r"^([^:]{3,80}?):\s+(\S.*)$")
+# "World models: model-based RL, …", and in running prose "efficiency and compression,
+# meaning quantization, …" or "memory in agents too, from episodic memory to …".
+_NAMED = re.compile(r"^([^:]{3,80}?)(?::|,?\s+(?:such as|including|meaning|namely|especially"
+                    r"|in particular|for example|for instance|e\.g\.)|,\s+(?:from|like))\s+"
+                    r"(\S.*)$", re.I)
 _MAX_NAME_WORDS = 8
 
 
@@ -254,6 +258,8 @@ def _topic_named(statement: str) -> Topic | None:
     if not found or len(found.group(1).split()) > _MAX_NAME_WORDS:
         return None
     name = wanted(found.group(1))
+    if _GENERIC.match(name):  # "papers such as …": a list, not a topic
+        return None
     return Topic(name=name[:1].upper() + name[1:], keep=[found.group(2)]) if name else None
 
 

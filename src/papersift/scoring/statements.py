@@ -31,10 +31,11 @@ _POSITIVE_LEAD = re.compile(
     r"|(?:my|our)\s+(?:\w+\s+)?(?:interests?|focus|area|topics?|work|research)\s+"
     r"(?:is|are|include|includes|lies|lie)\s+(?:in\s+|on\s+)?"
     r"|(?:i|we)\s+(?:want|like|read)\s+)", re.I)
-# …and after it: "… is another focus", "…, too".
+# …and after it: "… is another focus", "…, too", "… interest me".
 _POSITIVE_TAIL = re.compile(
     r"(?:\s+(?:is|are)\s+(?:also\s+)?(?:another|my|our|a)\s+(?:\w+\s+)?"
-    r"(?:focus|interest|area|topic)s?|,?\s+(?:too|as well|also))\s*$", re.I)
+    r"(?:focus|interest|area|topic)s?|,?\s+(?:too|as well|also)"
+    r"|\s+(?:also\s+)?interests?\s+(?:me|us))\s*$", re.I)
 _OBJECT_LEAD = re.compile(r"^(?:(?:any|most|the)\s+)?(?:papers?|work|studies|articles)\s+"
                           r"(?:on|about|in|that|which|with)\s+", re.I)
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
