@@ -258,9 +258,9 @@ def _topic_named(statement: str) -> Topic | None:
     if not found or len(found.group(1).split()) > _MAX_NAME_WORDS:
         return None
     name = wanted(found.group(1))
-    if _GENERIC.match(name):  # "papers such as …": a list, not a topic
+    if not name or _GENERIC.match(name):  # "papers such as …": a list, not a topic
         return None
-    return Topic(name=name[:1].upper() + name[1:], keep=[found.group(2)]) if name else None
+    return Topic(name=name[:1].upper() + name[1:], keep=[found.group(2)])
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
