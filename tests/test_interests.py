@@ -34,6 +34,13 @@ Sim-to-real transfer, domain randomization, dexterous manipulation.
 ## Not interested
 LLM alignment, RL for fine-tuning language models.
 """,
+    "casual": """Hi! Here's roughly what I'd like to see.
+
+Anything new on robot learning — sim-to-real transfer, domain randomization,
+dexterous manipulation.
+
+Please no LLM alignment, no RL for fine-tuning language models.
+""",
     "numbered": """1. Reinforcement learning for robotics
    - Keep: sim-to-real transfer, domain randomization, dexterous manipulation.
    - Not relevant: LLM alignment, RL for fine-tuning language models.
@@ -78,6 +85,28 @@ def test_running_prose_names_its_topics_without_a_colon():
     assert "episodic memory to memory consolidation" in interests.topics[1].keep_phrases()
     assert interests.topics[2].keep_phrases() == ["Sequence models", "state-space models"]
     assert "mechanistic interpretability studies" in interests.topics[3].keep_phrases()
+
+
+def test_each_sentence_that_lists_things_is_a_topic_of_its_own():
+    """A paragraph's sentences that list what the reader wants, with lead-ins the parser
+    does not know, had all gone into one catch-all topic whose average meant nothing."""
+    interests = parse_interests(
+        "What I want each morning is foundational work. That covers mixture-of-experts "
+        "routing, attention variants, normalization and residual design. I'm drawn to "
+        "representation learning as a science — feature formation, dictionary learning, "
+        "identifiability. Last, world models: model-based RL, planning, exploration.")
+    topics = {t.name: t.keep_phrases() for t in interests.topics}
+    assert len(topics) == 4, topics
+    assert topics.pop("That covers mixture-of-experts routing")[1:] == [
+        "attention variants", "normalization and residual design"]
+    assert topics.pop("World models") == [
+        "World models", "model-based RL", "planning", "exploration"]
+    assert topics.pop("Representation learning as a science") == [
+        "representation learning as a science", "feature formation", "dictionary learning",
+        "identifiability"]
+    assert list(topics) == ["Your interests"]
+    assert not parse_interests("Not only transformers but also state-space models interest "
+                               "me. No-regret learning too.").negative_phrases
 
 
 def test_prose_interests_rank_the_day_like_the_numbered_layout(tmp_path, encoder):  # noqa: F811

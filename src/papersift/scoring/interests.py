@@ -18,7 +18,8 @@ Any other words (``free_form``): prose, bullets, headings. Each sentence or bull
 statement; one that says what the reader does not want ("I skip…", "not interested
 in…", or under a heading or lead line like "What I skip:") is a filter, the rest say
 what they want. A heading starts a topic, as does a statement of the shape "name: item,
-item"; the lead-ins of prose ("I work on", "my main interest is") are not phrases.
+item" or any statement that lists three things or more; the lead-ins of prose ("I work
+on", "my main interest is") are not phrases.
 """
 
 from __future__ import annotations
@@ -43,18 +44,19 @@ _FILTER = {"filter", "not relevant", "irrelevant", "exclude", "no", "skip", "avo
 _AVOID_HINT = re.compile(r"\b(avoid|leave these|not interested|exclude|ignore)\b", re.I)
 _KEYWORD_HINT = re.compile(r"\bkeywords?\b", re.I)
 # Where one phrase list ends and the next begins; commas then separate the items.
-_CHUNK = re.compile(r"\s*(?:;|\.\s|\bsuch as\b|\be\.g\.|\bi\.e\.|\bincluding\b|\(|\)|:)\s*",
+_CHUNK = re.compile(r"\s*(?:;|\.\s|[—–]|\bsuch as\b|\be\.g\.|\bi\.e\.|\bincluding\b|\(|\)|:)\s*",
                     re.I)
 # "unless the method itself is new", "without a new mechanism, principle or analysis":
 # the reader's exceptions, not what they want or filter out; dropped to the clause's end.
 _EXCEPTION = re.compile(r"\b(?:unless|except|excepting|without|other than|but not|apart from)"
                         r"\b[^;.]*", re.I)
 # "chemistry and other domain applications": the category of the items before it.
-_AND_OTHER = re.compile(r",?\s*\b(?:and|or) (?:other|similar)\b[^,;.]*", re.I)
+_AND_OTHER = re.compile(r",?\s*\b(?:and|or) (?:other|similar)\b[^,;.:(—–]*", re.I)
 # Heads of a list ("work on X", "applications in X, Y"): the list items are the phrases.
 _LIST_HEAD = re.compile(r"^(?:(?:papers?|work|methods?|studies)\s+(?:that|which|where|on|about)"
                         r"\s+|(?:downstream\s+|domain\s+)?applications?\s+(?:in|to|of)\s+)", re.I)
-_LEADING = re.compile(r"^(?:(?:and|or|etc\.?|other|also)\s+)+(?:(?:in|on|about)\s+)?", re.I)
+_LEADING = re.compile(r"^(?:(?:and|or|nor|no|not|etc\.?|other|also)\s+)+(?:(?:in|on|about)\s+)?",
+                      re.I)
 _MAX_PHRASE_WORDS = 8  # longer pieces are prose, not phrases
 
 
@@ -203,6 +205,7 @@ _NAMED = re.compile(r"^([^:]{3,80}?)(?::|,?\s+(?:such as|including|meaning|namel
                     r"|in particular|for example|for instance|e\.g\.)|,\s+(?:from|like))\s+"
                     r"(\S.*)$", re.I)
 _MAX_NAME_WORDS = 8
+_LIST_ITEMS = 3  # phrases in a statement that make it a topic of its own
 
 
 def free_form(text: str) -> Interests:
@@ -240,6 +243,9 @@ def free_form(text: str) -> Interests:
                 heading.keep.append(what)
             elif named := _topic_named(what):
                 topics.append(named)
+            elif len(items := phrases([what])) >= _LIST_ITEMS:
+                topics.append(Topic(name=items[0][:1].upper() + items[0][1:], keep=[what],
+                                    named=False))
             else:
                 general.keep.append(what)
     if general.keep:

@@ -13,7 +13,10 @@ NEGATIVE = re.compile(
     r"|(?:do not|don't|never) (?:want|care|need|read|follow|like)|not (?:want|care)"
     r"|do(?: not|n't) interest|(?:i |we )?(?:skip|avoid|ignore|exclude|excluding)"
     r"|leave (?:out|aside)|filter(?:ed)? out|rather not|less interested|irrelevant"
-    r"|not relevant|without interest|uninteresting)\b", re.I)
+    r"|not relevant|without interest|uninteresting"
+    # a statement that opens with a refusal: "No RLHF papers, no plain RAG", "Please, no…"
+    r"|^(?:please,?\s+)?(?:no|not(?!\s+only\b)|nothing (?:on|about)|none of)(?=\s+[^\s-])"
+    r"|please,?\s+no)\b", re.I)
 # The words before what is (not) wanted: "I skip papers that", "I am not interested in".
 _NEGATIVE_LEAD = re.compile(
     r"^.*?" + NEGATIVE.pattern +
@@ -23,14 +26,19 @@ _NEGATIVE_LEAD = re.compile(
 # The words before what is wanted: "I work on", "my main interest is".
 _POSITIVE_LEAD = re.compile(
     r"^(?:(?:and|also|finally|mostly|mainly|especially|in particular|above all|lately|"
-    r"first|second|third|then|besides|beyond that|next),?\s+)*"
+    r"first|second|third|then|besides|beyond that|next|last|lastly),?\s+)*"
     r"(?:(?:i|we)(?:'m| am| are)?\s+(?:also\s+|mostly\s+|mainly\s+|especially\s+)?"
     r"(?:work(?:ing)?|research(?:ing)?|stud(?:y|ying)|focus(?:ing)?|follow(?:ing)?|"
     r"read(?:ing)?|care|want(?: to read)?|like(?: to read)?|track(?:ing)?|look(?:ing)? for|"
     r"interested|enjoy|keep up with)\s*(?:on|about|in|with|for)?\s+"
+    # "I'm drawn to", "we are keen on", "I am fascinated by"
+    r"|(?:i|we)(?:'m| am| are)\s+(?:also\s+)?\w+\s+(?:to|on|by|about)\s+"
+    r"|interested\s+in\s*:?\s+"
     r"|(?:my|our)\s+(?:\w+\s+)?(?:interests?|focus|area|topics?|work|research)\s+"
     r"(?:is|are|include|includes|lies|lie)\s+(?:in\s+|on\s+)?"
-    r"|(?:i|we)\s+(?:want|like|read)\s+)", re.I)
+    r"|(?:i|we)\s+(?:want|like|read)\s+)"
+    r"|^(?:(?:and|also|finally|first|second|third|then|besides|next|last|lastly),\s+)+",
+    re.I)
 # …and after it: "… is another focus", "…, too", "… interest me".
 _POSITIVE_TAIL = re.compile(
     r"(?:\s+(?:is|are)\s+(?:also\s+)?(?:another|my|our|a)\s+(?:\w+\s+)?"
