@@ -109,6 +109,38 @@ def test_each_sentence_that_lists_things_is_a_topic_of_its_own():
                                "me. No-regret learning too.").negative_phrases
 
 
+@pytest.mark.parametrize("text", [
+    "## Wanted\n- sim-to-real transfer\n\n## Exclusions\n- LLM alignment\n",
+    "## Wanted\n- sim-to-real transfer\n\n## Unwanted papers\n- LLM alignment\n",
+    "## Wanted\n- sim-to-real transfer\n\n## Out of scope\n- LLM alignment\n",
+    "- sim-to-real transfer\n\nNegatives:\n- LLM alignment\n",
+    "I work on sim-to-real transfer. Off-topic: LLM alignment.",
+    "I work on sim-to-real transfer. LLM alignment is out of scope.",
+    "I work on sim-to-real transfer. I dislike LLM alignment papers.",
+    "1. Robotics\n   - Keep: sim-to-real transfer\n   - Exclusions: LLM alignment\n",
+    "1. Robotics\n   - Keep: sim-to-real transfer\n\n## Out of scope\n- LLM alignment\n",
+])
+def test_every_way_of_saying_not_this_is_a_filter(text):
+    """"Exclusions", "Unwanted", "Out of scope", "Negatives", "I dislike": each had made
+    what the reader rules out a topic they want."""
+    interests = parse_interests(text)
+    wanted = " ".join(p.lower() for t in interests.topics for p in t.keep_phrases())
+    assert "alignment" not in wanted
+    assert any(p.lower().startswith("llm alignment") for p in interests.negative_phrases)
+
+
+@pytest.mark.parametrize("text", [
+    "## Negative results in deep learning\n- null results\n",
+    "I work on contrastive learning with hard negatives and negative sampling.",
+    "I study erasing unwanted concepts from diffusion models.",
+    "Out-of-scope intent detection, off-policy RL and off-topic detection in dialogue.",
+])
+def test_topics_that_use_those_words_stay_wanted(text):
+    interests = parse_interests(text)
+    assert not interests.negative_phrases
+    assert [p for t in interests.topics for p in t.keep_phrases()]
+
+
 def test_prose_interests_rank_the_day_like_the_numbered_layout(tmp_path, encoder):  # noqa: F811
     prose = ("I work on efficiency and compression of large models: quantization of weights "
              "and activations, pruning, KV-cache eviction and compression. I also follow "

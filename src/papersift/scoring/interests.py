@@ -31,6 +31,7 @@ from papersift.scoring.statements import (
     NEGATIVE,
     SENTENCE,
     negated,
+    says_not,
     wanted,
 )
 
@@ -107,9 +108,9 @@ def parse_interests(text: str) -> Interests:
         if section == "topic-start":
             topics.append(Topic(name=value))
         elif section == "topic" and topics:
-            (topics[-1].filter if kind in _FILTER else topics[-1].keep).append(value)
+            (topics[-1].filter if _filters(kind) else topics[-1].keep).append(value)
         elif section == "keywords":
-            target = interests.negative_keywords if kind in _FILTER else interests.keywords
+            target = interests.negative_keywords if _filters(kind) else interests.keywords
             target.extend(phrases([value]))
         elif section == "avoid":
             interests.avoid.extend(phrases([value]))
@@ -121,6 +122,11 @@ def parse_interests(text: str) -> Interests:
     if not topics:
         topics.append(Topic(name="Interests", keep=[" ".join(intro)] if intro else []))
     return interests
+
+
+def _filters(label: str) -> bool:
+    """Whether a line's label ("Filter:", "Exclusions:") lists what is not wanted."""
+    return label in _FILTER or (bool(label) and says_not(label))
 
 
 def _items(text: str) -> list[tuple[str, str, str]]:
@@ -142,7 +148,7 @@ def _items(text: str) -> list[tuple[str, str, str]]:
         if heading := _HEADING.match(line):
             title = heading.group(1)
             section = ("keywords" if _KEYWORD_HINT.search(title)
-                       else "avoid" if _AVOID_HINT.search(title)
+                       else "avoid" if _AVOID_HINT.search(title) or says_not(title)
                        else "other" if has_topics else "intro")
             items.append(["heading", "", ""])
             continue
@@ -152,7 +158,8 @@ def _items(text: str) -> list[tuple[str, str, str]]:
             items[-1][2] = f"{items[-1][2]} {_clean(line)}"  # a wrapped line
             in_paragraph = previous_prose
             continue
-        if has_topics and not bullet and _AVOID_HINT.search(line) and line.endswith(":"):
+        if (has_topics and not bullet and line.endswith(":")
+                and (_AVOID_HINT.search(line) or says_not(line[:-1]))):
             section = "avoid"  # "Usually leave these to ... unless ...:"
             items.append(["heading", "", ""])
             continue
@@ -218,7 +225,7 @@ def free_form(text: str) -> Interests:
     for kind, body in _blocks(text):
         if kind == "heading":
             heading, keywords = None, bool(_KEYWORD_HINT.search(body))
-            negative_section = bool(NEGATIVE.search(body))
+            negative_section = says_not(body)
             if not (keywords or negative_section or _GENERIC.match(body)):
                 heading = Topic(name=body)
                 topics.append(heading)
@@ -227,11 +234,15 @@ def free_form(text: str) -> Interests:
         for statement in statements:
             statement = statement.strip().rstrip(".")
             if statement.endswith(":"):  # a lead line: "What I skip:", "I follow:"
-                negative_section = bool(NEGATIVE.search(statement))
+                negative_section = says_not(statement[:-1])
                 continue
             cue = NEGATIVE.search(statement)
-            negative = negative_section or bool(cue)
-            what = negated(statement, cue).strip(" .:;") if cue else wanted(statement)
+            label = _LABEL.match(statement)
+            if label and not cue and says_not(label.group(1)):  # "Exclusions: a, b"
+                negative, what = True, label.group(2).strip(" .:;")
+            else:
+                negative = negative_section or bool(cue)
+                what = negated(statement, cue).strip(" .:;") if cue else wanted(statement)
             if not what:
                 continue
             if keywords:

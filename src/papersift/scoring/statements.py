@@ -13,10 +13,20 @@ NEGATIVE = re.compile(
     r"|(?:do not|don't|never) (?:want|care|need|read|follow|like)|not (?:want|care)"
     r"|do(?: not|n't) interest|(?:i |we )?(?:skip|avoid|ignore|exclude|excluding)"
     r"|leave (?:out|aside)|filter(?:ed)? out|rather not|less interested|irrelevant"
-    r"|not relevant|without interest|uninteresting"
+    r"|not relevant|without interest|uninteresting|(?:i|we) dislike"
+    r"|(?:is|are) (?:out of scope|off[- ]topic)|(?:out of scope|off[- ]topic) for (?:me|us)"
+    r"|not (?:my|our) (?:thing|area|field)"
     # a statement that opens with a refusal: "No RLHF papers, no plain RAG", "Please, no…"
     r"|^(?:please,?\s+)?(?:no|not(?!\s+only\b)|nothing (?:on|about)|none of)(?=\s+[^\s-])"
     r"|please,?\s+no)\b", re.I)
+# A heading or label that is nothing but "not this": "Exclusions", "Unwanted papers",
+# "Negatives". Words that also name topics ("negative results", "unwanted concepts") count
+# only standing alone.
+_NEGATIVE_NAME = re.compile(
+    r"^\W*(?:unwanted|exclu(?:sions?|ded|des?)|negatives?|nope|don'?ts|not wanted|"
+    r"dislikes?|blacklist|blocked|off[- ]limits|off[- ]topic|out of scope|less relevant|"
+    r"low priority|never)"
+    r"(?:\s+(?:topics?|papers?|areas?|subjects?|list|things|for me|please))?\W*$", re.I)
 # The words before what is (not) wanted: "I skip papers that", "I am not interested in".
 _NEGATIVE_LEAD = re.compile(
     r"^.*?" + NEGATIVE.pattern +
@@ -49,6 +59,12 @@ _OBJECT_LEAD = re.compile(r"^(?:(?:any|most|the)\s+)?(?:papers?|work|studies|art
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
 
+def says_not(heading: str) -> bool:
+    """Whether a heading, label or lead line ("What I skip:", "Exclusions") announces
+    what the reader does not want."""
+    return bool(NEGATIVE.search(heading) or _NEGATIVE_NAME.match(heading))
+
+
 def wanted(statement: str) -> str:
     """What a statement says is wanted, without its lead-in and tail."""
     return _POSITIVE_TAIL.sub("", _POSITIVE_LEAD.sub("", statement, count=1)).strip(" .:;")
@@ -60,4 +76,5 @@ def negated(statement: str, cue: re.Match[str]) -> str:
     after = _NEGATIVE_LEAD.sub("", statement, count=1)
     if re.search(r"\w{3,}", re.sub(r"\b(?:me|us|at all|much|really)\b", "", after)):
         return after
-    return _OBJECT_LEAD.sub("", statement[:cue.start()]).strip(" ,;:")
+    before = _OBJECT_LEAD.sub("", statement[:cue.start()]).strip(" ,;:")
+    return re.sub(r"\s+(?:is|are|seems?|feels?)$", "", before, flags=re.I)  # "X are not…"
