@@ -141,6 +141,29 @@ def test_topics_that_use_those_words_stay_wanted(text):
     assert [p for t in interests.topics for p in t.keep_phrases()]
 
 
+@pytest.mark.parametrize("text", [
+    "I work on model compression.\nKeywords: quantization, pruning\n"
+    "Negative keywords: medical imaging\n",
+    "\ufeff## Compression\r\n- quantization, pruning\r\n\r\n## Not interested\r\n"
+    "- medical imaging\r\n",
+    "* Compression\n  * quantization\n  * pruning\n* Not interested\n  * medical imaging\n",
+    "- Compression:\n\t- quantization\n\t- pruning\n- Skip:\n\t- medical imaging\n",
+    "Yes: quantization, pruning\nNo: medical imaging\n",
+    "**Must read:** quantization, pruning.\n**Skip:** medical imaging.\n",
+])
+def test_labels_nested_bullets_and_editor_marks_are_read_for_what_they_say(text):
+    """A label line joined to the sentence before it, a byte-order mark before the first
+    heading, a "Not interested" bullet over indented ones: each had turned what the
+    reader excludes into a wanted topic, or a label into a phrase."""
+    interests = parse_interests(text)
+    wanted = {p.lower() for t in interests.topics for p in t.keep_phrases()}
+    wanted |= {k.lower() for k in interests.keywords}
+    assert {"quantization", "pruning"} <= wanted, wanted
+    assert not any("medical" in p or "\ufeff" in p or p in ("keywords", "must read", "yes")
+                   for p in wanted), wanted
+    assert "medical imaging" in [p.lower() for p in interests.negative_phrases]
+
+
 def test_prose_interests_rank_the_day_like_the_numbered_layout(tmp_path, encoder):  # noqa: F811
     prose = ("I work on efficiency and compression of large models: quantization of weights "
              "and activations, pruning, KV-cache eviction and compression. I also follow "

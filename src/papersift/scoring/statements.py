@@ -23,7 +23,7 @@ NEGATIVE = re.compile(
 # "Negatives". Words that also name topics ("negative results", "unwanted concepts") count
 # only standing alone.
 _NEGATIVE_NAME = re.compile(
-    r"^\W*(?:unwanted|exclu(?:sions?|ded|des?)|negatives?|nope|don'?ts|not wanted|"
+    r"^\W*(?:no|unwanted|exclu(?:sions?|ded|des?)|negatives?|nope|don'?ts|not wanted|"
     r"dislikes?|blacklist|blocked|off[- ]limits|off[- ]topic|out of scope|less relevant|"
     r"low priority|never)"
     r"(?:\s+(?:topics?|papers?|areas?|subjects?|list|things|for me|please))?\W*$", re.I)
@@ -56,6 +56,10 @@ _POSITIVE_TAIL = re.compile(
     r"|\s+(?:also\s+)?interests?\s+(?:me|us))\s*$", re.I)
 _OBJECT_LEAD = re.compile(r"^(?:(?:any|most|the)\s+)?(?:papers?|work|studies|articles)\s+"
                           r"(?:on|about|in|that|which|with)\s+", re.I)
+# The shapes of a line: a Markdown heading, a "Label: text" line ("Keep:", "Exclusions:").
+HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*$")
+LABEL = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-']{1,30}?)\s*\**\s*:\s*\**\s*(.*)$")
+KEYWORD_HINT = re.compile(r"\bkeywords?\b", re.I)
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
 
@@ -78,3 +82,8 @@ def negated(statement: str, cue: re.Match[str]) -> str:
         return after
     before = _OBJECT_LEAD.sub("", statement[:cue.start()]).strip(" ,;:")
     return re.sub(r"\s+(?:is|are|seems?|feels?)$", "", before, flags=re.I)  # "X are not…"
+
+
+def clean(text: str) -> str:
+    """One line of a statement, without Markdown bold and runs of spaces."""
+    return " ".join(text.replace("**", "").split()).strip()
