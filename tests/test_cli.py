@@ -386,6 +386,53 @@ def test_requests_cut_off_by_a_stop_leave_no_warning_before_the_one_line(sent):
         "error: interrupted; what was already scored is kept in the store"]
 
 
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_that_a_library_turns_into_its_own_error_is_still_a_stop(sent):
+    """A stop that lands while pydantic builds a model's validator comes out as
+    "SchemaError: … KeyboardInterrupt", with nothing chained: the run said "unexpected
+    SchemaError" and exited 1 (seen in a full test run). Any library may do the same."""
+    code = ("import os, signal, sys, time, typer\n"
+            "from papersift.cli.output import exit_on_error\n"
+            "def build_validator():\n"
+            "    try:\n"
+            f"        os.kill(os.getpid(), {int(sent)}); time.sleep(30)\n"
+            "    except KeyboardInterrupt as stop:\n"
+            "        raise RuntimeError(f'Error building validator: {stop!r}') from None\n"
+            "try:\n"
+            "    with exit_on_error():\n"
+            "        build_validator()\n"
+            "except typer.Exit as stop:\n"
+            "    sys.exit(stop.exit_code)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert (result.returncode, result.stderr.strip().splitlines()) == (130, [
+        "error: interrupted; what was already scored is kept in the store"])
+
+
+def test_a_stop_that_lands_where_python_cannot_raise_is_not_lost():
+    """A stop that arrives while the garbage collector runs a weakref callback raises
+    there, where Python prints "Exception ignored" and goes on: the stopped run carried
+    on to the end and exited 0 (seen in a full test run)."""
+    code = ("import os, signal, sys, time, typer, weakref\n"
+            "from papersift.cli.output import exit_on_error\n"
+            "class Request: pass\n"
+            "def collected(ref):\n"
+            f"    os.kill(os.getpid(), {int(signal.SIGTERM)})\n"
+            "    sum(range(1000))  # the handler runs here, inside the callback\n"
+            "try:\n"
+            "    with exit_on_error():\n"
+            "        request = Request(); ref = weakref.ref(request, collected)\n"
+            "        del request\n"
+            "        time.sleep(5)\n"
+            "        print('carried on')\n"
+            "except typer.Exit as stop:\n"
+            "    sys.exit(stop.exit_code)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert (result.returncode, result.stdout, result.stderr.strip().splitlines()) == (
+        130, "", ["error: interrupted; what was already scored is kept in the store"])
+
+
 def test_a_stopped_run_says_so_in_one_line_and_keeps_what_was_scored(tmp_path, arxiv, llm):
     """SIGTERM (systemd stop, a cancelled CI job) ends the run like ^C: one line, 130."""
     llm.latency = 0.2

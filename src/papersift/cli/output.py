@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import signal
 import sqlite3
+import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -80,15 +83,39 @@ def _interrupt(signum: int, frame: object) -> None:
 @contextmanager
 def exit_on_error(verbose: bool = False) -> Iterator[None]:
     """Any failure ends the command with one line and its exit code, never a traceback
-    (``-v`` adds the traceback of an unexpected one)."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    (``-v`` adds the traceback of an unexpected one). Once a stop has been asked for,
+    whatever failure ends the command is the stop's: a library may catch the
+    KeyboardInterrupt and raise an error of its own (pydantic's "SchemaError: …
+    KeyboardInterrupt"), which would otherwise read as a bug."""
+    stops: list[int] = []  # the signals that asked this command to stop
+
+    def interrupt(signum: int, frame: object) -> None:
+        stops.append(signum)
+        _interrupt(signum, frame)
+
+    def unraisable(info: sys.UnraisableHookArgs) -> None:
+        # The stop was raised where Python cannot raise (a weakref callback, a __del__)
+        # and would be dropped: send it again from outside, once this hook has returned,
+        # to land in the code that runs next.
+        if stops and isinstance(info.exc_value, KeyboardInterrupt):
+            resend = threading.Timer(0.05, os.kill, (os.getpid(), stops[-1]))
+            resend.daemon = True
+            resend.start()
+        else:
+            previous_hook(info)
+
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     try:
         yield
     except typer.Exit:
         raise
     except (Exception, KeyboardInterrupt, BaseExceptionGroup) as exc:
-        _fail_for(_cause(exc), verbose)
+        _fail_for(KeyboardInterrupt() if stops else _cause(exc), verbose)
+    finally:
+        sys.unraisablehook = previous_hook
 
 
 def _cause(exc: BaseException) -> BaseException:
