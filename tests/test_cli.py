@@ -334,9 +334,28 @@ def test_a_hundred_thousand_deep_json_source_is_one_line(tmp_path, arxiv):
         "levels"]
 
 
+STOPPED = "error: interrupted; what was already scored is kept in the store"
+
+
+def ended(setup: str, body: str) -> tuple[int, str, list[str]]:
+    """How a Python process ends that runs ``body`` (after ``setup``) inside the CLI's
+    ``exit_on_error``, as the CLI's app does: exit code, stdout, stderr's lines."""
+    program = ("import os, signal, sys, time, typer, weakref\n"
+               "from papersift.cli.output import exit_on_error\n"
+               "from papersift.config import ConfigError\n"
+               f"{setup}\n"
+               "try:\n"
+               "    with exit_on_error():\n"
+               + "".join(f"        {line}\n" for line in body.splitlines()) +
+               "except typer.Exit as stop:\n"
+               "    sys.exit(stop.exit_code)\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            timeout=60)
+    return result.returncode, result.stdout, result.stderr.strip().splitlines()
+
+
 @pytest.mark.parametrize(("raised", "code", "line"), [
-    ("BaseExceptionGroup('connecting', [KeyboardInterrupt()])", 130,
-     "error: interrupted; what was already scored is kept in the store"),
+    ("BaseExceptionGroup('connecting', [KeyboardInterrupt()])", 130, STOPPED),
     ("ExceptionGroup('tasks', [ExceptionGroup('inner', [ConfigError('papersift.toml: bad')])])",
      2, "error: papersift.toml: bad"),
     ("ExceptionGroup('tasks', [ValueError('odd')])", 1,
@@ -346,17 +365,7 @@ def test_a_failure_inside_a_task_group_ends_with_its_own_line(raised, code, line
     """The HTTP stack connects inside an anyio task group, which wraps what arrives there
     (a stop's KeyboardInterrupt included) in an exception group: a stop at that moment
     printed a 90-line traceback and exited 1 instead of 130 (seen in CI)."""
-    program = ("import sys, typer\n"
-               "from papersift.cli.output import exit_on_error\n"
-               "from papersift.config import ConfigError\n"
-               "try:\n"
-               "    with exit_on_error():\n"
-               f"        raise {raised}\n"
-               "except typer.Exit as stop:\n"
-               "    sys.exit(stop.exit_code)\n")
-    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                            timeout=60)
-    assert (result.returncode, result.stderr.strip().splitlines()) == (code, [line])
+    assert ended("", f"raise {raised}") == (code, "", [line])
 
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
@@ -364,26 +373,14 @@ def test_requests_cut_off_by_a_stop_leave_no_warning_before_the_one_line(sent):
     """A request in flight when the stop arrives is a coroutine never awaited; it is
     dropped while the stack unwinds, before the error line is written. Its warning must
     not reach the terminal (it did, once, in the stopped-run test below)."""
-    code = ("import os, signal, sys, time\n"
-            "from papersift.cli.output import exit_on_error\n"
-            "async def request(): pass\n"
-            "def run():\n"
-            "    in_flight = request()\n"
-            "    try:\n"
-            f"        os.kill(os.getpid(), {int(sent)}); time.sleep(30)\n"
-            "    finally:\n"
-            "        del in_flight  # dropped during the unwinding, as asyncio does\n"
-            "import typer\n"
-            "try:\n"
-            "    with exit_on_error():\n"
-            "        run()\n"
-            "except typer.Exit as stop:  # what the CLI's app does with it\n"
-            "    sys.exit(stop.exit_code)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 130
-    assert result.stderr.strip().splitlines() == [
-        "error: interrupted; what was already scored is kept in the store"]
+    setup = ("async def request(): pass\n"
+             "def run():\n"
+             "    in_flight = request()\n"
+             "    try:\n"
+             f"        os.kill(os.getpid(), {int(sent)}); time.sleep(30)\n"
+             "    finally:\n"
+             "        del in_flight  # dropped during the unwinding, as asyncio does")
+    assert ended(setup, "run()") == (130, "", [STOPPED])
 
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
@@ -391,46 +388,27 @@ def test_a_stop_that_a_library_turns_into_its_own_error_is_still_a_stop(sent):
     """A stop that lands while pydantic builds a model's validator comes out as
     "SchemaError: … KeyboardInterrupt", with nothing chained: the run said "unexpected
     SchemaError" and exited 1 (seen in a full test run). Any library may do the same."""
-    code = ("import os, signal, sys, time, typer\n"
-            "from papersift.cli.output import exit_on_error\n"
-            "def build_validator():\n"
-            "    try:\n"
-            f"        os.kill(os.getpid(), {int(sent)}); time.sleep(30)\n"
-            "    except KeyboardInterrupt as stop:\n"
-            "        raise RuntimeError(f'Error building validator: {stop!r}') from None\n"
-            "try:\n"
-            "    with exit_on_error():\n"
-            "        build_validator()\n"
-            "except typer.Exit as stop:\n"
-            "    sys.exit(stop.exit_code)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert (result.returncode, result.stderr.strip().splitlines()) == (130, [
-        "error: interrupted; what was already scored is kept in the store"])
+    setup = ("def build_validator():\n"
+             "    try:\n"
+             f"        os.kill(os.getpid(), {int(sent)}); time.sleep(30)\n"
+             "    except KeyboardInterrupt as stop:\n"
+             "        raise RuntimeError(f'Error building validator: {stop!r}') from None")
+    assert ended(setup, "build_validator()") == (130, "", [STOPPED])
 
 
 def test_a_stop_that_lands_where_python_cannot_raise_is_not_lost():
     """A stop that arrives while the garbage collector runs a weakref callback raises
     there, where Python prints "Exception ignored" and goes on: the stopped run carried
     on to the end and exited 0 (seen in a full test run)."""
-    code = ("import os, signal, sys, time, typer, weakref\n"
-            "from papersift.cli.output import exit_on_error\n"
-            "class Request: pass\n"
-            "def collected(ref):\n"
-            f"    os.kill(os.getpid(), {int(signal.SIGTERM)})\n"
-            "    sum(range(1000))  # the handler runs here, inside the callback\n"
-            "try:\n"
-            "    with exit_on_error():\n"
-            "        request = Request(); ref = weakref.ref(request, collected)\n"
-            "        del request\n"
-            "        time.sleep(5)\n"
-            "        print('carried on')\n"
-            "except typer.Exit as stop:\n"
-            "    sys.exit(stop.exit_code)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert (result.returncode, result.stdout, result.stderr.strip().splitlines()) == (
-        130, "", ["error: interrupted; what was already scored is kept in the store"])
+    setup = ("class Request: pass\n"
+             "def collected(ref):\n"
+             f"    os.kill(os.getpid(), {int(signal.SIGTERM)})\n"
+             "    sum(range(1000))  # the handler runs here, inside the callback")
+    body = ("request = Request(); ref = weakref.ref(request, collected)\n"
+            "del request\n"
+            "time.sleep(5)\n"
+            "print('carried on')")
+    assert ended(setup, body) == (130, "", [STOPPED])
 
 
 def test_a_stopped_run_says_so_in_one_line_and_keeps_what_was_scored(tmp_path, arxiv, llm):
@@ -441,7 +419,6 @@ def test_a_stopped_run_says_so_in_one_line_and_keeps_what_was_scored(tmp_path, a
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert stderr.strip().splitlines() == [
-        "error: interrupted; what was already scored is kept in the store"]
+    assert stderr.strip().splitlines() == [STOPPED]
     with sqlite3.connect(tmp_path / "out" / "papersift.sqlite") as db:
         assert db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
