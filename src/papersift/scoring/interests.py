@@ -38,9 +38,9 @@ __all__ = ["Interests", "Topic", "parse_interests", "phrases", "usable"]
 
 _TOPIC = re.compile(r"^\s*(?:#{1,6}\s*)?(\d+)[.)]\s+(.+?)\s*$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
-_FILTER = {"filter", "not relevant", "irrelevant", "exclude", "no", "skip", "avoid",
-           "not interested", "negative", "ignore"}
-_AVOID_HINT = re.compile(r"\b(avoid|leave these|not interested|exclude|ignore)\b", re.I)
+# "Usually leave these to the hotspot digest:" — what ``says_not`` does not already read
+# as a list of things to avoid.
+_AVOID_HINT = re.compile(r"\bleave these\b", re.I)
 
 
 def parse_interests(text: str) -> Interests:
@@ -75,7 +75,7 @@ def parse_interests(text: str) -> Interests:
 
 def _filters(label: str) -> bool:
     """Whether a line's label ("Filter:", "Exclusions:") lists what is not wanted."""
-    return label in _FILTER or (bool(label) and says_not(label))
+    return label == "filter" or says_not(label)
 
 
 def _items(text: str) -> list[tuple[str, str, str]]:
